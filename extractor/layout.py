@@ -1,0 +1,121 @@
+"""Cutting a document's text into lines of cells, and lines into the report's sections.
+
+A line holding a tab is a table row (cells split on tabs); any other line is
+split on runs of spaces, which is how table rows look in a PDF's text layer.
+Every cell keeps its span in the document text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from extractor.template import SECTION_ANCHORS, SECTION_HEADINGS, normalise
+from extractor.values import read_cell
+
+_PAGE_NUMBER = re.compile(r"^[-—–－]\s*\d+\s*[-—–－]$|^第\s*\d+\s*页(\s*共\s*\d+\s*页)?$")
+_CELL = re.compile(r"[^\t]+")
+_TOKEN = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Line:
+    number: int  # 1-based line number in the document text
+    start: int
+    end: int
+    tabbed: bool
+    cells: tuple[Cell, ...]  # tabbed lines keep their empty cells, as "" at the tab's position
+
+    @cached_property
+    def label_end(self) -> int:
+        """Index of the first cell after the last label (non-value) cell."""
+        for index in range(len(self.cells) - 1, -1, -1):
+            if read_cell(self.cells[index].text).kind == "text":
+                return index + 1
+        return 0
+
+    @cached_property
+    def label(self) -> str:
+        return normalise("".join(cell.text for cell in self.cells[: self.label_end]))
+
+    @cached_property
+    def cells_after_label(self) -> tuple[Cell, ...]:
+        """The cells after the label, in print order, with empty cells at the end dropped."""
+        cells = list(self.cells[self.label_end :])
+        while cells and not cells[-1].text:
+            cells.pop()
+        return tuple(cells)
+
+    @cached_property
+    def value_cells(self) -> tuple[Cell, ...]:
+        """`cells_after_label` without empty cells at the start either (spacers of merged label columns)."""
+        cells = list(self.cells_after_label)
+        while cells and not cells[0].text:
+            cells.pop(0)
+        return tuple(cells)
+
+    @cached_property
+    def is_prose(self) -> bool:
+        return not self.tabbed and self.label.endswith(("。", ";", "；")) and len(self.label) > 15
+
+
+def _tab_cells(text: str, start: int) -> tuple[Cell, ...]:
+    cells: list[Cell] = []
+    position = start
+    for part in text.split("\t"):
+        stripped = part.strip()
+        offset = position + (part.find(stripped) if stripped else 0)
+        cells.append(Cell(stripped, offset, offset + len(stripped)))
+        position += len(part) + 1
+    return tuple(cells)
+
+
+def _space_cells(text: str, start: int) -> tuple[Cell, ...]:
+    return tuple(Cell(m.group(), start + m.start(), start + m.end()) for m in _TOKEN.finditer(text))
+
+
+def split_lines(text: str) -> list[Line]:
+    """Non-empty lines, page numbers ("- 4 -") left out."""
+    lines: list[Line] = []
+    start = 0
+    for number, raw in enumerate(text.split("\n"), start=1):
+        end = start + len(raw)
+        stripped = raw.strip().lstrip("#").strip()
+        if stripped and not _PAGE_NUMBER.match(stripped):
+            tabbed = "\t" in raw
+            cells = _tab_cells(raw, start) if tabbed else _space_cells(raw, start)
+            lines.append(Line(number, start, end, tabbed, cells))
+        start = end + 1
+    return lines
+
+
+def _section_change(line: Line) -> str | None:
+    whole = normalise("".join(cell.text for cell in line.cells)).lstrip("#")
+    if len(whole) <= 40:
+        for section, pattern in SECTION_HEADINGS:
+            if pattern.search(whole):
+                return section
+    for section, pattern in SECTION_ANCHORS:
+        if pattern.search(whole):
+            return section
+    return None
+
+
+def sections(lines: list[Line]) -> dict[str, list[Line]]:
+    """Lines grouped by section: "t2", "t3", "t4", and "prose" for everything outside the tables."""
+    grouped: dict[str, list[Line]] = {"prose": [], "t2": [], "t3": [], "t4": []}
+    current = "prose"
+    for line in lines:
+        change = _section_change(line)
+        if change:
+            current = "prose" if change == "end" else change
+        grouped[current].append(line)
+    return grouped

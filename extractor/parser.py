@@ -1,0 +1,216 @@
+"""The template parser: the offline extractor, and the cheap first pass before any LLM.
+
+It reads 表二, 表三 and 表四 row by row. A row is found by its label, even when the
+label is split over lines; its numbers are placed only when their count fits the
+row's columns. It never guesses: a cell it cannot place stays null, and the
+verifier reports the number it left unread.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from extractor.document import Document
+from extractor.layout import Cell, Line, sections, split_lines
+from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, TEMPLATE_SIGNALS, RowSpec, normalise
+from extractor.values import read_cell
+from schemas.flat import cell_types, set_cell
+from schemas.report import REPORT_MODELS, Amount, Count, Meta, Provenance, Report, Template
+
+_TITLE = re.compile(r"^(?P<organ>.*?)(?P<year>(?:19|20)\d{2})年度?政府信息公开(?:工作)?年度?报告")
+_DOC_NUMBER = re.compile(r"^\S{1,12}〔\d{4}〕\d+号$")
+_DATE_LINE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
+_MAX_LABEL_LINES = 4  # a label is never split over more lines than this
+
+
+class NotAReport(ValueError):
+    """The document holds none of the template's tables."""
+
+
+def parse(document: Document) -> Report:
+    lines = split_lines(document.text)
+    grouped = sections(lines)
+    if not (grouped["t2"] or grouped["t3"] or grouped["t4"]):
+        raise NotAReport("no 表二/表三/表四 found: not a government information disclosure annual report?")
+    template = detect_template(lines, year=_title_year(lines))
+    report = REPORT_MODELS[template](meta=read_meta(lines))
+    for key, cell in _read_t2(grouped["t2"], T2_ROWS[template]):
+        _store(report, document, key, cell)
+    for key, cell in _read_t3(grouped["t3"], T3_ROWS[template]):
+        _store(report, document, key, cell)
+    for key, cell in _read_t4(grouped["t4"]):
+        _store(report, document, key, cell)
+    return report
+
+
+# Template and meta ---------------------------------------------------------------
+
+
+def template_votes(lines: list[Line]) -> Counter[Template]:
+    votes: Counter[Template] = Counter()
+    for line in lines:
+        if line.is_prose:
+            continue
+        text = normalise("".join(cell.text for cell in line.cells))
+        for template, pattern in TEMPLATE_SIGNALS.items():
+            votes[template] += len(pattern.findall(text))
+    return votes
+
+
+def detect_template(lines: list[Line], year: int | None) -> Template:
+    """By the table headers; by the year only where the headers say nothing."""
+    votes = template_votes(lines)
+    if votes["2019"] != votes["2021"]:
+        return "2019" if votes["2019"] > votes["2021"] else "2021"
+    return "2021" if year is not None and year >= 2021 else "2019"
+
+
+def _title_match(lines: list[Line]) -> tuple[int, re.Match[str]] | None:
+    for index, line in enumerate(lines[:15]):
+        match = _TITLE.match(normalise(" ".join(cell.text for cell in line.cells)).lstrip("#"))
+        if match:
+            return index, match
+    return None
+
+
+def _title_year(lines: list[Line]) -> int | None:
+    found = _title_match(lines)
+    return int(found[1]["year"]) if found else None
+
+
+def read_meta(lines: list[Line]) -> Meta:
+    found = _title_match(lines)
+    meta = Meta()
+    if found:
+        index, match = found
+        organ = match["organ"]
+        title = match.group()
+        if not organ and index > 0:  # the organ printed on the line above the title
+            organ = normalise(" ".join(cell.text for cell in lines[index - 1].cells)).lstrip("#")
+            title = organ + title
+        meta = Meta(organ=organ or None, year=int(match["year"]), title=title)
+    for line in lines[:10]:
+        if _DOC_NUMBER.match(normalise(line.cells[0].text)) and len(line.cells) == 1:
+            meta.doc_number = normalise(line.cells[0].text)
+            break
+    for line in lines:
+        date = _DATE_LINE.match(normalise(" ".join(cell.text for cell in line.cells)))
+        if date:
+            meta.date = datetime.date(*map(int, date.groups()))
+            break
+    return meta
+
+
+# Rows ------------------------------------------------------------------------
+
+
+@dataclass
+class _PendingRow:
+    """A row being assembled from one or more lines."""
+
+    label: str = ""
+    values: list[Cell] = field(default_factory=list)
+    lines: int = 0
+    spec: RowSpec | None = None
+
+
+def _match(label: str, specs: tuple[RowSpec, ...], taken: set[str]) -> RowSpec | None:
+    return next((s for s in specs if s.key not in taken and s.pattern.search(label)), None)
+
+
+def _assemble_rows(
+    lines: list[Line], specs: tuple[RowSpec, ...], cells_of: Callable[[Line], tuple[Cell, ...]]
+) -> list[tuple[RowSpec, list[Cell]]]:
+    """Rows in print order, each with the value cells printed for it (possibly none)."""
+    rows: list[tuple[RowSpec, list[Cell]]] = []
+    taken: set[str] = set()
+    pending = _PendingRow()
+
+    def flush() -> None:
+        nonlocal pending
+        if pending.spec:
+            rows.append((pending.spec, pending.values))
+            taken.add(pending.spec.key)
+        pending = _PendingRow()
+
+    for line in lines:
+        if line.is_prose:
+            continue
+        spec = _match(line.label, specs, taken)
+        values = cells_of(line)
+        completes_label = pending.spec is None and pending.values and not values
+        continues = 0 < pending.lines < _MAX_LABEL_LINES and (spec in (None, pending.spec) or completes_label)
+        if not continues or (pending.spec and len(pending.values) == len(pending.spec.columns)):
+            flush()
+        pending.label += line.label
+        pending.values += values
+        pending.lines += 1
+        pending.spec = pending.spec or spec or _match(pending.label, specs, taken)
+    flush()
+    return rows
+
+
+def _read_rows(lines: list[Line], specs: tuple[RowSpec, ...], positional: bool) -> list[tuple[str, Cell]]:
+    """Place each row's cells under its columns: all of them, or none.
+
+    Positional rows (表二) read columns left to right from the label, so missing
+    trailing cells are blanks. Other rows need exactly one value per column.
+    """
+    cells_of = (lambda line: line.cells_after_label) if positional else (lambda line: line.value_cells)
+    placed: list[tuple[str, Cell]] = []
+    for spec, values in _assemble_rows(lines, specs, cells_of):
+        if positional and len(values) < len(spec.columns):
+            values = values + [Cell("", 0, 0)] * (len(spec.columns) - len(values))
+        if len(values) == len(spec.columns):
+            placed += zip(spec.cell_keys(), values, strict=True)
+    return placed
+
+
+def _read_t2(lines: list[Line], specs: tuple[RowSpec, ...]) -> list[tuple[str, Cell]]:
+    """表二 rows print their columns left to right from the label, so a trailing blank is a blank cell."""
+    return _read_rows([line for line in lines if len(line.label) <= 20], specs, positional=True)
+
+
+def _read_t3(lines: list[Line], specs: tuple[RowSpec, ...]) -> list[tuple[str, Cell]]:
+    return _read_rows(lines, specs, positional=False)
+
+
+def _read_t4(lines: list[Line]) -> list[tuple[str, Cell]]:
+    """表四's fifteen numbers: from one row, or from consecutive rows cut at a page break.
+
+    A row with more numbers than labelled header columns (an unlabelled extra
+    column) is read under its labels only where the header has exactly fifteen.
+    """
+    data = [line for line in lines if not line.label and line.value_cells]
+    values = [cell for line in data for cell in line.value_cells]
+    if len(values) > len(T4_KEYS) and len(data) == 1 and _t4_header_columns(lines) == len(T4_KEYS):
+        values = values[: len(T4_KEYS)]
+    if len(values) != len(T4_KEYS):
+        return []
+    return list(zip(T4_KEYS, values, strict=True))
+
+
+def _t4_header_columns(lines: list[Line]) -> int:
+    """How many columns the header labels (the rightmost labelled cell, over the header rows)."""
+    widest = 0
+    for line in lines:
+        if line.tabbed and line.label:
+            labelled = [i for i, cell in enumerate(line.cells) if cell.text and read_cell(cell.text).kind == "text"]
+            widest = max(widest, labelled[-1] + 1)
+    return widest
+
+
+def _store(report: Report, document: Document, key: str, cell: Cell) -> None:
+    reading = read_cell(cell.text)
+    if reading.kind != "number" or reading.number is None:
+        return
+    kind = cell_types(report.template)[key]
+    if kind is Count and reading.number != reading.number.to_integral_value():
+        return  # a fraction in a count cell is not a count: leave it for the verifier to report
+    provenance = Provenance(raw=cell.text, start=cell.start, end=cell.end, page=document.page_at(cell.start))
+    value = int(reading.number) if kind is Count else reading.number
+    set_cell(report, key, Count(value=value, source=provenance) if kind is Count else Amount(value=value, source=provenance))

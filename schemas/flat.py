@@ -1,0 +1,93 @@
+"""The bridge between the nested models and the contract's flat keys."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pydantic import BaseModel
+
+from schemas.report import REPORT_MODELS, Amount, Count, Meta, Report, Template
+
+Cell = Count | Amount
+Value = int | Decimal | None
+TABLES = ("t2", "t3", "t4")
+
+
+@cache
+def contract() -> dict[str, dict[str, Any]]:
+    """`fields.json`: every flat key with its Chinese label and templates."""
+    return json.loads(resources.files("schemas").joinpath("fields.json").read_text("utf-8"))
+
+
+def label(key: str) -> str:
+    return contract()[key]["label"]
+
+
+def _cell_paths(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, type[Cell]]]:
+    for name, info in model.model_fields.items():
+        kind = info.annotation
+        path = f"{prefix}.{name}"
+        if kind in (Count, Amount):
+            yield path, kind
+        elif isinstance(kind, type) and issubclass(kind, BaseModel):
+            yield from _cell_paths(kind, path)
+
+
+@cache
+def cell_types(template: Template) -> dict[str, type[Cell]]:
+    """Every flat key of a template, in table order, with its cell type."""
+    model = REPORT_MODELS[template]
+    out: dict[str, type[Cell]] = {}
+    for table in TABLES:
+        out.update(_cell_paths(model.model_fields[table].annotation, table))
+    return out
+
+
+def flat_keys(template: Template) -> list[str]:
+    return list(cell_types(template))
+
+
+def get_cell(report: Report, key: str) -> Cell:
+    node: Any = report
+    for part in key.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def set_cell(report: Report, key: str, cell: Cell) -> None:
+    *parents, last = key.split(".")
+    node: Any = report
+    for part in parents:
+        node = getattr(node, part)
+    setattr(node, last, cell)
+
+
+def iter_cells(report: Report) -> Iterator[tuple[str, Cell]]:
+    for key in cell_types(report.template):
+        yield key, get_cell(report, key)
+
+
+def flatten(report: Report) -> dict[str, Value]:
+    return {key: cell.value for key, cell in iter_cells(report)}
+
+
+def unflatten(template: Template, fields: Mapping[str, Value], meta: Meta | None = None) -> Report:
+    """Load flat fields back into a report. Every key of the template must be there, and no other."""
+    types = cell_types(template)
+    missing = sorted(set(types) - set(fields))
+    unknown = sorted(set(fields) - set(types))
+    if missing or unknown:
+        raise ValueError(f"fields do not match template {template}: missing {missing[:5]}, unknown {unknown[:5]}")
+    nested: dict[str, Any] = {}
+    for key, value in fields.items():
+        *parents, last = key.split(".")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = {"value": value}
+    return REPORT_MODELS[template].model_validate({"template": template, "meta": meta or Meta(), **nested})

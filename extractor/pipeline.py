@@ -1,0 +1,74 @@
+"""One report from file to verified result: read → parse → verify → status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from extractor.document import Document, IngestError
+from extractor.ingest import read_document
+from extractor.parser import NotAReport, parse
+from extractor.verifier import verify
+from schemas.flat import flatten, iter_cells, unflatten
+from schemas.report import Meta, Report
+from schemas.result import Finding, Result, Status
+
+
+def status_of(findings: list[Finding]) -> Status:
+    return "flagged" if any(finding.severity == "error" for finding in findings) else "verified"
+
+
+def to_result(report: Report, document: Document, findings: list[Finding]) -> Result:
+    return Result(
+        source=document.source,
+        sha256=document.sha256,
+        organ=report.meta.organ,
+        year=report.meta.year,
+        template=report.template,
+        status=status_of(findings),
+        fields=flatten(report),
+        findings=findings,
+        provenance={key: cell.source for key, cell in iter_cells(report) if cell.source and cell.value is not None},
+    )
+
+
+def failed(source: str, problem: str, sha256: str | None = None) -> Result:
+    return Result(source=source, sha256=sha256, status="failed", error=problem)
+
+
+def extract_document(document: Document) -> Result:
+    try:
+        report = parse(document)
+    except NotAReport as error:
+        return failed(document.source, str(error), document.sha256)
+    return to_result(report, document, verify(report, document))
+
+
+def extract_file(path: Path) -> Result:
+    try:
+        document = read_document(path)
+    except IngestError as error:
+        return failed(path.name, error.problem)
+    return extract_document(document)
+
+
+def report_from_result(result: Result) -> Report:
+    """A saved result back as a report, provenance included. Raises ValueError if its keys don't fit its template."""
+    if result.template is None:
+        raise ValueError("the result has no template (was it a failed read?)")
+    report = unflatten(result.template, result.fields, Meta(organ=result.organ, year=result.year))
+    for key, cell in iter_cells(report):
+        cell.source = result.provenance.get(key)
+    return report
+
+
+def reverify(result: Result, document: Document) -> Result:
+    """`nianbao verify`: check a saved result against its source again, from scratch."""
+    try:
+        report = report_from_result(result)
+    except ValueError as error:
+        finding = Finding(rule="structure.keys", severity="error", blame="extraction",
+                          zh=f"结果的字段与模板不符：{error}", en=f"the result's fields do not fit its template: {error}")
+        return result.model_copy(update={"status": "flagged", "findings": [finding]})
+    return to_result(report, document, verify(report, document)).model_copy(
+        update={"organ": result.organ, "year": result.year}
+    )

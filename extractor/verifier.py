@@ -1,0 +1,243 @@
+"""The verifier: a pure function from (report, document) to findings.
+
+It trusts nothing the extractor says. Every number must stand in the source at
+its recorded span; every number printed in a table must have been read; the
+template's cross-sums must hold; the narrative must agree with the tables.
+
+When a cross-sum fails and every one of its numbers is grounded in the source,
+the report itself is inconsistent (blame "source"); otherwise we misread (blame "extraction").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from extractor.document import Document
+from extractor.layout import Line, sections, split_lines
+from extractor.parser import template_votes
+from extractor.relations import relations
+from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, RowSpec
+from extractor.values import read_cell
+from schemas.flat import Value, flatten, iter_cells
+from schemas.report import Report
+from schemas.result import Finding
+
+
+@dataclass(frozen=True)
+class Context:
+    report: Report
+    document: Document
+    fields: dict[str, Value]
+    sections: dict[str, list[Line]]
+    ungrounded: frozenset[str]  # keys whose value does not stand in the source
+
+
+Check = Callable[[Context], Iterator[Finding]]
+
+
+def verify(report: Report, document: Document) -> list[Finding]:
+    grounding = list(check_grounding(report, document))
+    context = Context(
+        report=report,
+        document=document,
+        fields=flatten(report),
+        sections=sections(split_lines(document.text)),
+        ungrounded=frozenset(key for finding in grounding for key in finding.cells),
+    )
+    findings = grounding
+    for check in CHECKS:
+        findings += check(context)
+    return findings
+
+
+def _finding(rule: str, severity: str, blame: str, zh: str, en: str, cells=(), lines=()) -> Finding:
+    return Finding(rule=rule, severity=severity, blame=blame, cells=list(cells), lines=list(lines), zh=zh, en=en)
+
+
+def _line_of(document: Document, offset: int) -> int:
+    return document.text.count("\n", 0, offset) + 1
+
+
+# Grounding ------------------------------------------------------------------------
+
+
+def check_grounding(report: Report, document: Document) -> Iterator[Finding]:
+    """`grounding.span`: every non-null number stands in the source at its recorded span."""
+    for key, cell in iter_cells(report):
+        if cell.value is None:
+            continue
+        source = cell.source
+        if source is None:
+            yield _finding(
+                "grounding.span", "error", "extraction",
+                f"{key} 的值 {cell.value} 没有记录出处",
+                f"{key} = {cell.value} has no recorded source span", [key],
+            )
+            continue
+        printed = document.text[source.start : source.end]
+        reading = read_cell(printed)
+        line = _line_of(document, source.start)
+        if printed != source.raw or reading.kind != "number" or reading.number != Decimal(cell.value):
+            yield _finding(
+                "grounding.span", "error", "extraction",
+                f"{key} 的值 {cell.value} 与原文第 {line} 行该位置的“{printed}”不符",
+                f"{key} = {cell.value}, but the source at its span (line {line}) reads {printed!r}",
+                [key], [line],
+            )
+
+
+def check_unread_numbers(context: Context) -> Iterator[Finding]:
+    """`grounding.unread`: every number printed in a table row was read into some cell."""
+    read = {cell.source.start for _, cell in iter_cells(context.report) if cell.source and cell.value is not None}
+    for section in ("t2", "t3", "t4"):
+        for line in context.sections[section]:
+            if line.is_prose:
+                continue
+            unread = [c for c in line.cells[line.label_end :] if read_cell(c.text).kind == "number" and c.start not in read]
+            if unread:
+                shown = "、".join(c.text for c in unread)
+                yield _finding(
+                    "grounding.unread", "error", "extraction",
+                    f"第 {line.number} 行的数字 {shown} 没有读入任何单元格（无法确定所在列）",
+                    f"line {line.number}: number(s) {shown} were not read into any cell (their columns could not be placed)",
+                    lines=[line.number],
+                )
+
+
+# Relations --------------------------------------------------------------------
+
+
+def check_relations(context: Context) -> Iterator[Finding]:
+    """The spec's 勾稽关系, wherever all of a relation's terms are non-null."""
+    for relation in relations(context.report.template):
+        values = [context.fields[key] for key in relation.keys]
+        if any(value is None for value in values):
+            continue
+        left = sum(context.fields[key] for key in relation.left)
+        right = sum(context.fields[key] for key in relation.right)
+        if left == right:
+            continue
+        grounded = not (set(relation.keys) & context.ungrounded)
+        blame = "source" if grounded else "extraction"
+        why_zh = "报告自身的数字不一致" if grounded else "可能是提取错误"
+        why_en = "the report's own printed numbers disagree" if grounded else "an extraction error is likely"
+        lines = sorted({_line_of(context.document, c.source.start) for k, c in iter_cells(context.report)
+                        if k in relation.keys and c.source})
+        yield _finding(
+            relation.id, "error", blame,
+            f"勾稽关系 {relation.id} 不成立：{' + '.join(relation.left)} = {left}，"
+            f"{' + '.join(relation.right)} = {right}（{why_zh}）",
+            f"relation {relation.id} fails: {' + '.join(relation.left)} = {left} but "
+            f"{' + '.join(relation.right)} = {right} ({why_en})",
+            relation.keys, lines,
+        )
+
+
+# Template and structure ----------------------------------------------------------
+
+
+def check_template(context: Context) -> Iterator[Finding]:
+    """`template.headers`: the table headers name the template we read; `template.year`: and it fits the year."""
+    report = context.report
+    votes = template_votes([line for lines in context.sections.values() for line in lines])
+    other = "2021" if report.template == "2019" else "2019"
+    if votes[other] > votes[report.template]:
+        yield _finding(
+            "template.headers", "error", "extraction",
+            f"按 {report.template} 版模板读取，但表头属于 {other} 版",
+            f"read as the {report.template} template, but the table headers are the {other} template's",
+        )
+    elif votes[other]:
+        yield _finding(
+            "template.headers", "warning", "source",
+            f"表头混有 {other} 版模板的字样",
+            f"the table headers mix in words of the {other} template",
+        )
+    year = report.meta.year
+    if year is None:
+        yield _finding("template.year", "warning", "source", "未找到报告标题中的统计年度",
+                       "no statistics year found in the report's title")
+    elif (year >= 2021) != (report.template == "2021"):
+        yield _finding(
+            "template.year", "warning", "source",
+            f"{year} 年度报告使用了 {report.template} 版模板",
+            f"a report for {year} uses the {report.template} template",
+        )
+
+
+_TABLE_NAMES = {"t2": ("表二", "table 2"), "t3": ("表三", "table 3"), "t4": ("表四", "table 4")}
+
+
+def _table_rows(context: Context, table: str) -> list[tuple[RowSpec | None, list[str]]]:
+    template = context.report.template
+    if table == "t4":
+        return [(None, list(T4_KEYS))]
+    specs = T2_ROWS[template] if table == "t2" else T3_ROWS[template]
+    return [(spec, spec.cell_keys()) for spec in specs]
+
+
+def check_structure(context: Context) -> Iterator[Finding]:
+    """`structure.missing_table` / `blank_table` / `missing_row` / `blank_row`."""
+    for table, (zh_name, en_name) in _TABLE_NAMES.items():
+        rows = _table_rows(context, table)
+        keys = [key for _, row_keys in rows for key in row_keys]
+        lines = context.sections[table]
+        if all(context.fields[key] is None for key in keys):
+            if not lines:
+                yield _finding("structure.missing_table", "error", "source", f"原文缺少{zh_name}",
+                               f"the source has no {en_name}", keys)
+            else:
+                yield _finding("structure.blank_table", "warning", "source", f"{zh_name}没有填写任何数字",
+                               f"{en_name} is printed without any numbers", keys, [lines[0].number])
+            continue
+        labels = "".join(line.label for line in lines)
+        for spec, row_keys in rows:
+            if spec is None or any(context.fields[key] is not None for key in row_keys):
+                continue
+            if spec.pattern.search(labels):
+                yield _finding("structure.blank_row", "warning", "source",
+                               f"{zh_name}的“{spec.key}”行没有数字", f"row {spec.key} of {en_name} has no numbers",
+                               row_keys)
+            else:
+                yield _finding("structure.missing_row", "error", "source",
+                               f"原文{zh_name}缺少“{spec.key}”行（表格被截断？）",
+                               f"row {spec.key} is missing from {en_name} in the source (table cut off?)", row_keys)
+
+
+# Narrative ------------------------------------------------------------------------
+
+# (rule, pattern, keys whose sum the sentence states)
+NARRATIVE_CLAIMS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
+    ("narrative.t3.new", re.compile(r"(?:新收|受理)[^。；，,]{0,12}?申请\s*(\d+)\s*件"), ("t3.new.total",)),
+    ("narrative.t3.carried_over", re.compile(r"上年度?结转(?:申请)?\s*(\d+)\s*件"), ("t3.carried_over.total",)),
+    ("narrative.t3.carried_forward", re.compile(r"(\d+)\s*件顺延到下年度|结转下年度(?:继续办理)?\s*(\d+)\s*件"),
+     ("t3.carried_forward.total",)),
+    ("narrative.t4.reconsideration", re.compile(r"行政复议\s*(\d+)\s*件"), ("t4.reconsideration.total",)),
+    ("narrative.t4.litigation", re.compile(r"行政诉讼\s*(\d+)\s*件"),
+     ("t4.litigation_direct.total", "t4.litigation_after.total")),
+)
+
+
+def check_narrative(context: Context) -> Iterator[Finding]:
+    """`narrative.*`: a figure the text states outside the tables agrees with the table."""
+    for line in context.sections["prose"]:
+        text = context.document.text[line.start : line.end]
+        for rule, pattern, keys in NARRATIVE_CLAIMS:
+            values = [context.fields[key] for key in keys]
+            if any(value is None for value in values):
+                continue
+            for match in pattern.finditer(text):
+                stated = int(next(group for group in match.groups() if group))
+                if stated != sum(values):
+                    yield _finding(
+                        rule, "warning", "source",
+                        f"正文第 {line.number} 行称“{match.group()}”，表格中 {' + '.join(keys)} = {sum(values)}",
+                        f"line {line.number} states {match.group()!r}, but the table has {' + '.join(keys)} = {sum(values)}",
+                        keys, [line.number],
+                    )
+
+
+CHECKS: tuple[Check, ...] = (check_unread_numbers, check_relations, check_template, check_structure, check_narrative)

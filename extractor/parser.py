@@ -213,4 +213,6 @@ def _store(report: Report, document: Document, key: str, cell: Cell) -> None:
         return  # a fraction in a count cell is not a count: leave it for the verifier to report
     provenance = Provenance(raw=cell.text, start=cell.start, end=cell.end, page=document.page_at(cell.start))
     value = int(reading.number) if kind is Count else reading.number
-    set_cell(report, key, Count(value=value, source=provenance) if kind is Count else Amount(value=value, source=provenance))
+    set_cell(
+        report, key, Count(value=value, source=provenance) if kind is Count else Amount(value=value, source=provenance)
+    )

@@ -66,8 +66,13 @@ def reverify(result: Result, document: Document) -> Result:
     try:
         report = report_from_result(result)
     except ValueError as error:
-        finding = Finding(rule="structure.keys", severity="error", blame="extraction",
-                          zh=f"结果的字段与模板不符：{error}", en=f"the result's fields do not fit its template: {error}")
+        finding = Finding(
+            rule="structure.keys",
+            severity="error",
+            blame="extraction",
+            zh=f"结果的字段与模板不符：{error}",
+            en=f"the result's fields do not fit its template: {error}",
+        )
         return result.model_copy(update={"status": "flagged", "findings": [finding]})
     return to_result(report, document, verify(report, document)).model_copy(
         update={"organ": result.organ, "year": result.year}

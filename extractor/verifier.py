@@ -72,9 +72,12 @@ def check_grounding(report: Report, document: Document) -> Iterator[Finding]:
         source = cell.source
         if source is None:
             yield _finding(
-                "grounding.span", "error", "extraction",
+                "grounding.span",
+                "error",
+                "extraction",
                 f"{key} 的值 {cell.value} 没有记录出处",
-                f"{key} = {cell.value} has no recorded source span", [key],
+                f"{key} = {cell.value} has no recorded source span",
+                [key],
             )
             continue
         printed = document.text[source.start : source.end]
@@ -82,10 +85,13 @@ def check_grounding(report: Report, document: Document) -> Iterator[Finding]:
         line = _line_of(document, source.start)
         if printed != source.raw or reading.kind != "number" or reading.number != Decimal(cell.value):
             yield _finding(
-                "grounding.span", "error", "extraction",
+                "grounding.span",
+                "error",
+                "extraction",
                 f"{key} 的值 {cell.value} 与原文第 {line} 行该位置的“{printed}”不符",
                 f"{key} = {cell.value}, but the source at its span (line {line}) reads {printed!r}",
-                [key], [line],
+                [key],
+                [line],
             )
 
 
@@ -96,13 +102,18 @@ def check_unread_numbers(context: Context) -> Iterator[Finding]:
         for line in context.sections[section]:
             if line.is_prose:
                 continue
-            unread = [c for c in line.cells[line.label_end :] if read_cell(c.text).kind == "number" and c.start not in read]
+            unread = [
+                c for c in line.cells[line.label_end :] if read_cell(c.text).kind == "number" and c.start not in read
+            ]
             if unread:
                 shown = "、".join(c.text for c in unread)
                 yield _finding(
-                    "grounding.unread", "error", "extraction",
+                    "grounding.unread",
+                    "error",
+                    "extraction",
                     f"第 {line.number} 行的数字 {shown} 没有读入任何单元格（无法确定所在列）",
-                    f"line {line.number}: number(s) {shown} were not read into any cell (their columns could not be placed)",
+                    f"line {line.number}: number(s) {shown} were not read into any cell"
+                    " (their columns could not be placed)",
                     lines=[line.number],
                 )
 
@@ -124,15 +135,23 @@ def check_relations(context: Context) -> Iterator[Finding]:
         blame = "source" if grounded else "extraction"
         why_zh = "报告自身的数字不一致" if grounded else "可能是提取错误"
         why_en = "the report's own printed numbers disagree" if grounded else "an extraction error is likely"
-        lines = sorted({_line_of(context.document, c.source.start) for k, c in iter_cells(context.report)
-                        if k in relation.keys and c.source})
+        lines = sorted(
+            {
+                _line_of(context.document, c.source.start)
+                for k, c in iter_cells(context.report)
+                if k in relation.keys and c.source
+            }
+        )
         yield _finding(
-            relation.id, "error", blame,
+            relation.id,
+            "error",
+            blame,
             f"勾稽关系 {relation.id} 不成立：{' + '.join(relation.left)} = {left}，"
             f"{' + '.join(relation.right)} = {right}（{why_zh}）",
             f"relation {relation.id} fails: {' + '.join(relation.left)} = {left} but "
             f"{' + '.join(relation.right)} = {right} ({why_en})",
-            relation.keys, lines,
+            relation.keys,
+            lines,
         )
 
 
@@ -146,23 +165,34 @@ def check_template(context: Context) -> Iterator[Finding]:
     other = "2021" if report.template == "2019" else "2019"
     if votes[other] > votes[report.template]:
         yield _finding(
-            "template.headers", "error", "extraction",
+            "template.headers",
+            "error",
+            "extraction",
             f"按 {report.template} 版模板读取，但表头属于 {other} 版",
             f"read as the {report.template} template, but the table headers are the {other} template's",
         )
     elif votes[other]:
         yield _finding(
-            "template.headers", "warning", "source",
+            "template.headers",
+            "warning",
+            "source",
             f"表头混有 {other} 版模板的字样",
             f"the table headers mix in words of the {other} template",
         )
     year = report.meta.year
     if year is None:
-        yield _finding("template.year", "warning", "source", "未找到报告标题中的统计年度",
-                       "no statistics year found in the report's title")
+        yield _finding(
+            "template.year",
+            "warning",
+            "source",
+            "未找到报告标题中的统计年度",
+            "no statistics year found in the report's title",
+        )
     elif (year >= 2021) != (report.template == "2021"):
         yield _finding(
-            "template.year", "warning", "source",
+            "template.year",
+            "warning",
+            "source",
             f"{year} 年度报告使用了 {report.template} 版模板",
             f"a report for {year} uses the {report.template} template",
         )
@@ -187,24 +217,47 @@ def check_structure(context: Context) -> Iterator[Finding]:
         lines = context.sections[table]
         if all(context.fields[key] is None for key in keys):
             if not lines:
-                yield _finding("structure.missing_table", "error", "source", f"原文缺少{zh_name}",
-                               f"the source has no {en_name}", keys)
+                yield _finding(
+                    "structure.missing_table",
+                    "error",
+                    "source",
+                    f"原文缺少{zh_name}",
+                    f"the source has no {en_name}",
+                    keys,
+                )
             else:
-                yield _finding("structure.blank_table", "warning", "source", f"{zh_name}没有填写任何数字",
-                               f"{en_name} is printed without any numbers", keys, [lines[0].number])
+                yield _finding(
+                    "structure.blank_table",
+                    "warning",
+                    "source",
+                    f"{zh_name}没有填写任何数字",
+                    f"{en_name} is printed without any numbers",
+                    keys,
+                    [lines[0].number],
+                )
             continue
         labels = "".join(line.label for line in lines)
         for spec, row_keys in rows:
             if spec is None or any(context.fields[key] is not None for key in row_keys):
                 continue
             if spec.pattern.search(labels):
-                yield _finding("structure.blank_row", "warning", "source",
-                               f"{zh_name}的“{spec.key}”行没有数字", f"row {spec.key} of {en_name} has no numbers",
-                               row_keys)
+                yield _finding(
+                    "structure.blank_row",
+                    "warning",
+                    "source",
+                    f"{zh_name}的“{spec.key}”行没有数字",
+                    f"row {spec.key} of {en_name} has no numbers",
+                    row_keys,
+                )
             else:
-                yield _finding("structure.missing_row", "error", "source",
-                               f"原文{zh_name}缺少“{spec.key}”行（表格被截断？）",
-                               f"row {spec.key} is missing from {en_name} in the source (table cut off?)", row_keys)
+                yield _finding(
+                    "structure.missing_row",
+                    "error",
+                    "source",
+                    f"原文{zh_name}缺少“{spec.key}”行（表格被截断？）",
+                    f"row {spec.key} is missing from {en_name} in the source (table cut off?)",
+                    row_keys,
+                )
 
 
 # Narrative ------------------------------------------------------------------------
@@ -213,11 +266,17 @@ def check_structure(context: Context) -> Iterator[Finding]:
 NARRATIVE_CLAIMS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("narrative.t3.new", re.compile(r"(?:新收|受理)[^。；，,]{0,12}?申请\s*(\d+)\s*件"), ("t3.new.total",)),
     ("narrative.t3.carried_over", re.compile(r"上年度?结转(?:申请)?\s*(\d+)\s*件"), ("t3.carried_over.total",)),
-    ("narrative.t3.carried_forward", re.compile(r"(\d+)\s*件顺延到下年度|结转下年度(?:继续办理)?\s*(\d+)\s*件"),
-     ("t3.carried_forward.total",)),
+    (
+        "narrative.t3.carried_forward",
+        re.compile(r"(\d+)\s*件顺延到下年度|结转下年度(?:继续办理)?\s*(\d+)\s*件"),
+        ("t3.carried_forward.total",),
+    ),
     ("narrative.t4.reconsideration", re.compile(r"行政复议\s*(\d+)\s*件"), ("t4.reconsideration.total",)),
-    ("narrative.t4.litigation", re.compile(r"行政诉讼\s*(\d+)\s*件"),
-     ("t4.litigation_direct.total", "t4.litigation_after.total")),
+    (
+        "narrative.t4.litigation",
+        re.compile(r"行政诉讼\s*(\d+)\s*件"),
+        ("t4.litigation_direct.total", "t4.litigation_after.total"),
+    ),
 )
 
 
@@ -233,10 +292,14 @@ def check_narrative(context: Context) -> Iterator[Finding]:
                 stated = int(next(group for group in match.groups() if group))
                 if stated != sum(values):
                     yield _finding(
-                        rule, "warning", "source",
+                        rule,
+                        "warning",
+                        "source",
                         f"正文第 {line.number} 行称“{match.group()}”，表格中 {' + '.join(keys)} = {sum(values)}",
-                        f"line {line.number} states {match.group()!r}, but the table has {' + '.join(keys)} = {sum(values)}",
-                        keys, [line.number],
+                        f"line {line.number} states {match.group()!r},"
+                        f" but the table has {' + '.join(keys)} = {sum(values)}",
+                        keys,
+                        [line.number],
                     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Literal
 
@@ -41,3 +42,22 @@ class Result(BaseModel):
     findings: list[Finding] = []
     provenance: dict[str, Provenance] = {}  # where each non-null field was read
     error: str | None = None  # why a `failed` report could not be read
+
+
+def _plain(value: object) -> object:
+    """JSON numbers for Decimals, kept as printed: "96171.6" → 96171.6, "24220" → 24220."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def dump_line(result: Result) -> str:
+    return json.dumps(_plain(result.model_dump(exclude_none=True)), ensure_ascii=False)
+
+
+def load_line(line: str) -> Result:
+    return Result.model_validate(json.loads(line, parse_float=Decimal))

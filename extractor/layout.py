@@ -17,6 +17,7 @@ from extractor.values import read_cell
 _PAGE_NUMBER = re.compile(r"^[-—–－]\s*\d+\s*[-—–－]$|^第\s*\d+\s*页(\s*共\s*\d+\s*页)?$")
 _CELL = re.compile(r"[^\t]+")
 _TOKEN = re.compile(r"\S+")
+_LONGEST_HEADING = 80  # characters; a longer line without tabs is prose
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,10 @@ class Line:
             cells.pop(0)
         return tuple(cells)
 
-    @cached_property
+    @property
     def is_prose(self) -> bool:
-        return not self.tabbed and self.label.endswith(("。", ";", "；")) and len(self.label) > 15
+        """A sentence of the narrative, not a table row."""
+        return not self.tabbed and self.end - self.start > 15 and self.cells[-1].text.endswith(("。", ";", "；"))
 
 
 def _tab_cells(text: str, start: int) -> tuple[Cell, ...]:
@@ -98,6 +100,8 @@ def split_lines(text: str) -> list[Line]:
 
 
 def _section_change(line: Line) -> str | None:
+    if line.is_prose or (not line.tabbed and line.end - line.start > _LONGEST_HEADING):
+        return None
     whole = normalise("".join(cell.text for cell in line.cells)).lstrip("#")
     if len(whole) <= 40:
         for section, pattern in SECTION_HEADINGS:

@@ -36,7 +36,7 @@ def parse(document: Document) -> Report:
     grouped = sections(lines)
     if not (grouped["t2"] or grouped["t3"] or grouped["t4"]):
         raise NotAReport("no 表二/表三/表四 found: not a government information disclosure annual report?")
-    template = detect_template(lines, year=_title_year(lines))
+    template = detect_template(grouped["t2"] + grouped["t3"] + grouped["t4"], year=_title_year(lines))
     report = REPORT_MODELS[template](meta=read_meta(lines))
     for key, cell in _read_t2(grouped["t2"], T2_ROWS[template]):
         _store(report, document, key, cell)
@@ -50,9 +50,10 @@ def parse(document: Document) -> Report:
 # Template and meta ---------------------------------------------------------------
 
 
-def template_votes(lines: list[Line]) -> Counter[Template]:
+def template_votes(table_lines: list[Line]) -> Counter[Template]:
+    """How many header words of each template version the table sections hold."""
     votes: Counter[Template] = Counter()
-    for line in lines:
+    for line in table_lines:
         if line.is_prose:
             continue
         text = normalise("".join(cell.text for cell in line.cells))
@@ -61,9 +62,9 @@ def template_votes(lines: list[Line]) -> Counter[Template]:
     return votes
 
 
-def detect_template(lines: list[Line], year: int | None) -> Template:
+def detect_template(table_lines: list[Line], year: int | None) -> Template:
     """By the table headers; by the year only where the headers say nothing."""
-    votes = template_votes(lines)
+    votes = template_votes(table_lines)
     if votes["2019"] != votes["2021"]:
         return "2019" if votes["2019"] > votes["2021"] else "2021"
     return "2021" if year is not None and year >= 2021 else "2019"
@@ -98,6 +99,8 @@ def read_meta(lines: list[Line]) -> Meta:
             meta.doc_number = normalise(line.cells[0].text)
             break
     for line in lines:
+        if line.end - line.start > 30:
+            continue
         date = _DATE_LINE.match(normalise(" ".join(cell.text for cell in line.cells)))
         if date:
             meta.date = datetime.date(*map(int, date.groups()))

@@ -26,6 +26,35 @@ from schemas.report import Report
 from schemas.result import Finding
 
 
+# Every rule the verifier applies. A finding's `rule` is one of these, or (for relations
+# and narrative claims) one of these followed by the row, applicant or block it concerns.
+RULES: dict[str, str] = {
+    "grounding.span": "every non-null number stands in the source at its recorded span",
+    "grounding.unread": "every number printed in a table row was read into some cell",
+    "t3.row_total": "a 表三 row's 总计 is the sum of its six applicant columns",
+    "t3.handled_sum": "(七)总计 is the sum of all the handling outcomes, per applicant",
+    "t3.balance": "new + carried over = total handled + carried forward, per applicant",
+    "t4.block_total": "a 表四 block's 总计 is the sum of its four outcomes",
+    "template.headers": "the table headers belong to the template the report was read as",
+    "template.year": "the template version fits the statistics year",
+    "structure.missing_table": "each of 表二, 表三 and 表四 is in the source",
+    "structure.blank_table": "a table printed without any numbers",
+    "structure.missing_row": "each row of a partly filled table is in the source",
+    "structure.blank_row": "a row printed without numbers",
+    "structure.keys": "a saved result holds exactly its template's keys",
+    "narrative.t3.new": "the text's 本年新收/受理…申请 N 件 matches t3.new.total",
+    "narrative.t3.carried_over": "the text's 上年结转 N 件 matches t3.carried_over.total",
+    "narrative.t3.carried_forward": "the text's 结转下年度 N 件 matches t3.carried_forward.total",
+    "narrative.t4.reconsideration": "the text's 行政复议 N 件 matches t4.reconsideration.total",
+    "narrative.t4.litigation": "the text's 行政诉讼 N 件 matches the two litigation totals",
+}
+
+
+def rule_family(rule_id: str) -> str:
+    """The RULES entry a finding's rule id belongs to: "t3.row_total.granted" → "t3.row_total"."""
+    return max((name for name in RULES if rule_id == name or rule_id.startswith(name + ".")), key=len)
+
+
 @dataclass(frozen=True)
 class Context:
     report: Report
@@ -161,7 +190,7 @@ def check_relations(context: Context) -> Iterator[Finding]:
 def check_template(context: Context) -> Iterator[Finding]:
     """`template.headers`: the table headers name the template we read; `template.year`: and it fits the year."""
     report = context.report
-    votes = template_votes([line for lines in context.sections.values() for line in lines])
+    votes = template_votes(context.sections["t2"] + context.sections["t3"] + context.sections["t4"])
     other = "2021" if report.template == "2019" else "2019"
     if votes[other] > votes[report.template]:
         yield _finding(

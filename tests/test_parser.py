@@ -88,7 +88,9 @@ def test_a_label_split_over_lines_with_numbers_on_the_second() -> None:
 
 
 def test_a_label_cut_at_a_page_break_with_its_numbers_before() -> None:
-    text = FULL_2021.replace("\t\t8.属于行政查询事项\t9\t3\t0\t1\t0\t1\t14", "\t\t8.属于行\t9\t3\t0\t1\t0\t1\t14\n- 5 -\n政查询事项")
+    text = FULL_2021.replace(
+        "\t\t8.属于行政查询事项\t9\t3\t0\t1\t0\t1\t14", "\t\t8.属于行\t9\t3\t0\t1\t0\t1\t14\n- 5 -\n政查询事项"
+    )
     fields = fields_of(text)
     assert fields["t3.denied.admin_query.total"] == 14
     assert fields["t3.unavailable.not_held.total"] == 43
@@ -124,7 +126,9 @@ def test_table_four_row_cut_at_a_page_break() -> None:
 
 
 def test_table_four_extra_numbers_without_labelled_columns_are_not_placed() -> None:
-    header_cut = FULL_2021.replace("\t\t\t\t\t结果 维持\t结果 纠正\t其他 结果\t尚未 审结\t总计\t结果 维持", "\t\t\t\t\t结果 维持")
+    header_cut = FULL_2021.replace(
+        "\t\t\t\t\t结果 维持\t结果 纠正\t其他 结果\t尚未 审结\t总计\t结果 维持", "\t\t\t\t\t结果 维持"
+    )
     text = header_cut.replace("1\t1\t1\t1\t4\n", "1\t1\t1\t1\t4\t9\n")
     assert all(value is None for key, value in fields_of(text).items() if key.startswith("t4."))
 

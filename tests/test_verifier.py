@@ -76,7 +76,10 @@ FAILING = {
         "grounding.span", "extraction", "error", edit_report=misread("t3.granted.natural", 59)
     ),
     "a row with one number too few cannot be placed, so its numbers are unread": Case(
-        "grounding.unread", "extraction", "error", replace_once("2.重复申请\t6\t1\t0\t0\t1\t0\t8", "2.重复申请\t6\t1\t0\t0\t1\t0")
+        "grounding.unread",
+        "extraction",
+        "error",
+        replace_once("2.重复申请\t6\t1\t0\t0\t1\t0\t8", "2.重复申请\t6\t1\t0\t0\t1\t0"),
     ),
     "a printed row total that is not the sum of its row": Case(
         "t3.row_total.granted", "source", "error", replace_once("3\t77\t", "3\t78\t")
@@ -88,14 +91,20 @@ FAILING = {
         "t3.handled_sum.natural", "source", "error", replace_once("\t58\t9\t2\t1\t4\t3\t77", "\t59\t9\t2\t1\t4\t3\t78")
     ),
     "new + carried over ≠ handled + carried forward": Case(
-        "t3.balance.natural", "source", "error", replace_once("\t198\t41\t10\t8\t18\t13\t288", "\t199\t41\t10\t8\t18\t13\t289")
+        "t3.balance.natural",
+        "source",
+        "error",
+        replace_once("\t198\t41\t10\t8\t18\t13\t288", "\t199\t41\t10\t8\t18\t13\t289"),
     ),
     "a 表四 block total that is not the sum of its outcomes": Case(
         "t4.block_total.reconsideration", "source", "error", replace_once("3\t1\t2\t1\t7\t", "3\t1\t2\t1\t8\t")
     ),
     "2021 headers read as the 2019 template": Case("template.headers", "extraction", "error", edit_report=read_as_2019),
     "headers that mix in the other template's words": Case(
-        "template.headers", "source", "warning", replace_once("信息内容\t本年处理决定数量\t\t\n行政处罚", "信息内容\t采购总金额\t\t\n行政处罚")
+        "template.headers",
+        "source",
+        "warning",
+        replace_once("信息内容\t本年处理决定数量\t\t\n行政处罚", "信息内容\t采购总金额\t\t\n行政处罚"),
     ),
     "a 2020 report on the 2021 template": Case(
         "template.year", "source", "warning", replace_once("办公室 2022 年政府信息公开", "办公室 2020 年政府信息公开")
@@ -110,7 +119,10 @@ FAILING = {
         "structure.missing_row", "source", "error", cut_from("(七) 总计", "四、政府信息公开行政复议")
     ),
     "a 表三 row printed blank": Case(
-        "structure.blank_row", "source", "warning", replace_once("2.重复申请\t6\t1\t0\t0\t1\t0\t8", "2.重复申请\t\t\t\t\t\t\t")
+        "structure.blank_row",
+        "source",
+        "warning",
+        replace_once("2.重复申请\t6\t1\t0\t0\t1\t0\t8", "2.重复申请\t\t\t\t\t\t\t"),
     ),
     "the text's count of new applications differs from the table": Case(
         "narrative.t3.new", "source", "warning", replace_once("申请288件", "申请286件")

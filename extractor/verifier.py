@@ -25,7 +25,6 @@ from schemas.flat import Value, flatten, iter_cells
 from schemas.report import Report
 from schemas.result import Finding
 
-
 # Every rule the verifier applies. A finding's `rule` is one of these, or (for relations
 # and narrative claims) one of these followed by the row, applicant or block it concerns.
 RULES: dict[str, str] = {

@@ -12,6 +12,7 @@ import docx
 import pytest
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from helpers import minimal_pdf
 
 from extractor.document import IngestError
 from extractor.ingest import SUPPORTED_SUFFIXES, clean_cell, read_document, table_lines
@@ -409,27 +410,6 @@ def test_each_page_starts_right_after_the_previous_pages_footer(huaian) -> None:
 )
 def test_pdf_text_offsets_fall_on_the_right_page(huaian, needle: str, page: int) -> None:
     assert huaian.page_at(huaian.text.index(needle)) == page
-
-
-def minimal_pdf(content_stream: bytes, trailer_extra: bytes = b"") -> bytes:
-    """A one-page PDF drawing `content_stream`, with a correct cross-reference table."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content_stream), content_stream),
-    ]
-    pdf = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(pdf))
-        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(pdf)
-    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    pdf += b"trailer\n<< /Size %d /Root 1 0 R %s >>\n" % (len(objects) + 1, trailer_extra)
-    pdf += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(pdf)
 
 
 def test_a_pdf_without_a_text_layer_is_an_error(tmp_path: Path) -> None:

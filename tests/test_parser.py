@@ -175,7 +175,11 @@ def test_a_document_without_the_tables_is_not_a_report() -> None:
 def test_reads_html_and_docx_tables_as_tables(name: str) -> None:
     fields = flatten(parse(read_document(Path(__file__).parent / "fixtures" / "ingest" / name)))
     assert all(value is not None for value in fields.values())
-    assert (fields["t2.normative.issued"], fields["t2.normative.repealed"], fields["t2.normative.in_force"]) == (8, 2, 45)
+    assert (fields["t2.normative.issued"], fields["t2.normative.repealed"], fields["t2.normative.in_force"]) == (
+        8,
+        2,
+        45,
+    )
     assert fields["t2.fees.amount"] == Decimal("12.5")
     assert [fields[f"t3.denied.third_party.{c}"] for c in ("natural", "other", "total")] == [61, 66, 381]
     assert fields["t3.new.total"] == 14292

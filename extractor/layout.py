@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from extractor.template import SECTION_ANCHORS, SECTION_HEADINGS, normalise
 from extractor.values import read_cell
@@ -74,7 +74,7 @@ def _tab_cells(text: str, start: int) -> tuple[Cell, ...]:
     position = start
     for part in text.split("\t"):
         stripped = part.strip()
-        offset = position + (part.find(stripped) if stripped else 0)
+        offset = position + len(part) - len(part.lstrip())
         cells.append(Cell(stripped, offset, offset + len(stripped)))
         position += len(part) + 1
     return tuple(cells)
@@ -102,15 +102,32 @@ def split_lines(text: str) -> list[Line]:
 def _section_change(line: Line) -> str | None:
     if line.is_prose or (not line.tabbed and line.end - line.start > _LONGEST_HEADING):
         return None
-    whole = normalise("".join(cell.text for cell in line.cells)).lstrip("#")
-    if len(whole) <= 40:
+    label = line.label.lstrip("#")
+    if len(label) <= 40:
         for section, pattern in SECTION_HEADINGS:
-            if pattern.search(whole):
+            if pattern.search(label):
                 return section
     for section, pattern in SECTION_ANCHORS:
-        if pattern.search(whole):
+        if pattern.search(label):
             return section
     return None
+
+
+@dataclass(frozen=True)
+class Layout:
+    lines: tuple[Line, ...]
+    sections: dict[str, tuple[Line, ...]]
+
+    @property
+    def table_lines(self) -> tuple[Line, ...]:
+        return self.sections["t2"] + self.sections["t3"] + self.sections["t4"]
+
+
+@lru_cache(maxsize=4)
+def layout(text: str) -> Layout:
+    """The document's lines and sections. Cached: the parser and the verifier both read them."""
+    lines = split_lines(text)
+    return Layout(tuple(lines), {name: tuple(group) for name, group in sections(lines).items()})
 
 
 def sections(lines: list[Line]) -> dict[str, list[Line]]:

@@ -11,15 +11,16 @@ from __future__ import annotations
 import datetime
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from extractor.document import Document
-from extractor.layout import Cell, Line, sections, split_lines
+from extractor.layout import Cell, Line, layout
 from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, TEMPLATE_SIGNALS, RowSpec, normalise
 from extractor.values import read_cell
-from schemas.flat import cell_types, set_cell
-from schemas.report import REPORT_MODELS, Amount, Count, Meta, Provenance, Report, Template
+from schemas.flat import build_report, cell_types
+from schemas.report import Amount, Count, Meta, Report, Template
 
 _TITLE = re.compile(r"^(?P<organ>.*?)(?P<year>(?:19|20)\d{2})年度?政府信息公开(?:工作)?年度?报告")
 _DOC_NUMBER = re.compile(r"^\S{1,12}〔\d{4}〕\d+号$")
@@ -32,37 +33,36 @@ class NotAReport(ValueError):
 
 
 def parse(document: Document) -> Report:
-    lines = split_lines(document.text)
-    grouped = sections(lines)
-    if not (grouped["t2"] or grouped["t3"] or grouped["t4"]):
+    page = layout(document.text)
+    grouped, lines = page.sections, page.lines
+    if not page.table_lines:
         raise NotAReport("no 表二/表三/表四 found: not a government information disclosure annual report?")
-    template = detect_template(grouped["t2"] + grouped["t3"] + grouped["t4"], year=_title_year(lines))
-    report = REPORT_MODELS[template](meta=read_meta(lines))
-    for key, cell in _read_t2(grouped["t2"], T2_ROWS[template]):
-        _store(report, document, key, cell)
-    for key, cell in _read_t3(grouped["t3"], T3_ROWS[template]):
-        _store(report, document, key, cell)
-    for key, cell in _read_t4(grouped["t4"]):
-        _store(report, document, key, cell)
-    return report
+    template = detect_template(page.table_lines, year=_title_year(lines))
+    placed = (
+        _read_t2(grouped["t2"], T2_ROWS[template])
+        + _read_t3(grouped["t3"], T3_ROWS[template])
+        + _read_t4(grouped["t4"])
+    )
+    types = cell_types(template)
+    cells = {key: cell for key, printed in placed if (cell := _read_value(types[key], printed, document))}
+    return build_report(template, read_meta(lines), cells)
 
 
 # Template and meta ---------------------------------------------------------------
 
 
-def template_votes(table_lines: list[Line]) -> Counter[Template]:
+def template_votes(table_lines: Sequence[Line]) -> Counter[Template]:
     """How many header words of each template version the table sections hold."""
     votes: Counter[Template] = Counter()
     for line in table_lines:
         if line.is_prose:
             continue
-        text = normalise("".join(cell.text for cell in line.cells))
         for template, pattern in TEMPLATE_SIGNALS.items():
-            votes[template] += len(pattern.findall(text))
+            votes[template] += len(pattern.findall(line.label))
     return votes
 
 
-def detect_template(table_lines: list[Line], year: int | None) -> Template:
+def detect_template(table_lines: Sequence[Line], year: int | None) -> Template:
     """By the table headers; by the year only where the headers say nothing."""
     votes = template_votes(table_lines)
     if votes["2019"] != votes["2021"]:
@@ -70,7 +70,7 @@ def detect_template(table_lines: list[Line], year: int | None) -> Template:
     return "2021" if year is not None and year >= 2021 else "2019"
 
 
-def _title_match(lines: list[Line]) -> tuple[int, re.Match[str]] | None:
+def _title_match(lines: Sequence[Line]) -> tuple[int, re.Match[str]] | None:
     for index, line in enumerate(lines[:15]):
         match = _TITLE.match(normalise(" ".join(cell.text for cell in line.cells)).lstrip("#"))
         if match:
@@ -78,12 +78,12 @@ def _title_match(lines: list[Line]) -> tuple[int, re.Match[str]] | None:
     return None
 
 
-def _title_year(lines: list[Line]) -> int | None:
+def _title_year(lines: Sequence[Line]) -> int | None:
     found = _title_match(lines)
     return int(found[1]["year"]) if found else None
 
 
-def read_meta(lines: list[Line]) -> Meta:
+def read_meta(lines: Sequence[Line]) -> Meta:
     found = _title_match(lines)
     meta = Meta()
     if found:
@@ -126,7 +126,7 @@ def _match(label: str, specs: tuple[RowSpec, ...], taken: set[str]) -> RowSpec |
 
 
 def _assemble_rows(
-    lines: list[Line], specs: tuple[RowSpec, ...], cells_of: Callable[[Line], tuple[Cell, ...]]
+    lines: Sequence[Line], specs: tuple[RowSpec, ...], cells_of: Callable[[Line], tuple[Cell, ...]]
 ) -> list[tuple[RowSpec, list[Cell]]]:
     """Rows in print order, each with the value cells printed for it (possibly none)."""
     rows: list[tuple[RowSpec, list[Cell]]] = []
@@ -157,7 +157,7 @@ def _assemble_rows(
     return rows
 
 
-def _read_rows(lines: list[Line], specs: tuple[RowSpec, ...], positional: bool) -> list[tuple[str, Cell]]:
+def _read_rows(lines: Sequence[Line], specs: tuple[RowSpec, ...], positional: bool) -> list[tuple[str, Cell]]:
     """Place each row's cells under its columns: all of them, or none.
 
     Positional rows (表二) read columns left to right from the label, so missing
@@ -173,16 +173,16 @@ def _read_rows(lines: list[Line], specs: tuple[RowSpec, ...], positional: bool) 
     return placed
 
 
-def _read_t2(lines: list[Line], specs: tuple[RowSpec, ...]) -> list[tuple[str, Cell]]:
+def _read_t2(lines: Sequence[Line], specs: tuple[RowSpec, ...]) -> list[tuple[str, Cell]]:
     """表二 rows print their columns left to right from the label, so a trailing blank is a blank cell."""
     return _read_rows([line for line in lines if len(line.label) <= 20], specs, positional=True)
 
 
-def _read_t3(lines: list[Line], specs: tuple[RowSpec, ...]) -> list[tuple[str, Cell]]:
+def _read_t3(lines: Sequence[Line], specs: tuple[RowSpec, ...]) -> list[tuple[str, Cell]]:
     return _read_rows(lines, specs, positional=False)
 
 
-def _read_t4(lines: list[Line]) -> list[tuple[str, Cell]]:
+def _read_t4(lines: Sequence[Line]) -> list[tuple[str, Cell]]:
     """表四's fifteen numbers: from one row, or from consecutive rows cut at a page break.
 
     A row with more numbers than labelled header columns (an unlabelled extra
@@ -197,7 +197,7 @@ def _read_t4(lines: list[Line]) -> list[tuple[str, Cell]]:
     return list(zip(T4_KEYS, values, strict=True))
 
 
-def _t4_header_columns(lines: list[Line]) -> int:
+def _t4_header_columns(lines: Sequence[Line]) -> int:
     """How many columns the header labels (the rightmost labelled cell, over the header rows)."""
     widest = 0
     for line in lines:
@@ -207,15 +207,12 @@ def _t4_header_columns(lines: list[Line]) -> int:
     return widest
 
 
-def _store(report: Report, document: Document, key: str, cell: Cell) -> None:
-    reading = read_cell(cell.text)
-    if reading.kind != "number" or reading.number is None:
-        return
-    kind = cell_types(report.template)[key]
+def _read_value(kind: type[Count | Amount], printed: Cell, document: Document) -> dict[str, Any] | None:
+    """The cell's number with its provenance (as the cell model's fields), or None where it holds no number."""
+    reading = read_cell(printed.text)
+    if reading.number is None:
+        return None
     if kind is Count and reading.number != reading.number.to_integral_value():
-        return  # a fraction in a count cell is not a count: leave it for the verifier to report
-    provenance = Provenance(raw=cell.text, start=cell.start, end=cell.end, page=document.page_at(cell.start))
-    value = int(reading.number) if kind is Count else reading.number
-    set_cell(
-        report, key, Count(value=value, source=provenance) if kind is Count else Amount(value=value, source=provenance)
-    )
+        return None  # a fraction in a count cell is not a count: left for the verifier to report
+    source = {"raw": printed.text, "start": printed.start, "end": printed.end, "page": document.page_at(printed.start)}
+    return {"value": int(reading.number) if kind is Count else reading.number, "source": source}

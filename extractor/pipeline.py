@@ -8,7 +8,7 @@ from extractor.document import Document, IngestError
 from extractor.ingest import read_document
 from extractor.parser import NotAReport, parse
 from extractor.verifier import verify
-from schemas.flat import flatten, iter_cells, unflatten
+from schemas.flat import iter_cells, unflatten
 from schemas.report import Meta, Report
 from schemas.result import Finding, Result, Status
 
@@ -18,6 +18,7 @@ def status_of(findings: list[Finding]) -> Status:
 
 
 def to_result(report: Report, document: Document, findings: list[Finding]) -> Result:
+    cells = dict(iter_cells(report))
     return Result(
         source=document.source,
         sha256=document.sha256,
@@ -25,9 +26,9 @@ def to_result(report: Report, document: Document, findings: list[Finding]) -> Re
         year=report.meta.year,
         template=report.template,
         status=status_of(findings),
-        fields=flatten(report),
+        fields={key: cell.value for key, cell in cells.items()},
         findings=findings,
-        provenance={key: cell.source for key, cell in iter_cells(report) if cell.source and cell.value is not None},
+        provenance={key: cell.source for key, cell in cells.items() if cell.source and cell.value is not None},
     )
 
 

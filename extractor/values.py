@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 # What the spec says means "the report gives no number": blank, "/", "—", "无", "不适用".
 NULL_MARKS = frozenset({"/", "\\", "—", "——", "-", "--", "–", "无", "不适用", "空"})
@@ -26,6 +27,7 @@ class CellReading:
     number: Decimal | None = None
 
 
+@lru_cache(maxsize=8192)
 def read_cell(raw: str) -> CellReading:
     text = unicodedata.normalize("NFKC", raw).strip()
     if not text:

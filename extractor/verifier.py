@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from extractor.document import Document
-from extractor.layout import Line, sections, split_lines
+from extractor.layout import Line, layout
 from extractor.parser import template_votes
 from extractor.relations import relations
 from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, RowSpec
 from extractor.values import read_cell
-from schemas.flat import Value, flatten, iter_cells
+from schemas.flat import Cell, Value, iter_cells
 from schemas.report import Report
 from schemas.result import Finding
 
@@ -59,7 +59,8 @@ class Context:
     report: Report
     document: Document
     fields: dict[str, Value]
-    sections: dict[str, list[Line]]
+    cells: dict[str, Cell]
+    sections: dict[str, tuple[Line, ...]]
     ungrounded: frozenset[str]  # keys whose value does not stand in the source
 
 
@@ -67,12 +68,14 @@ Check = Callable[[Context], Iterator[Finding]]
 
 
 def verify(report: Report, document: Document) -> list[Finding]:
-    grounding = list(check_grounding(report, document))
+    cells = dict(iter_cells(report))
+    grounding = list(check_grounding(cells, document))
     context = Context(
         report=report,
         document=document,
-        fields=flatten(report),
-        sections=sections(split_lines(document.text)),
+        fields={key: cell.value for key, cell in cells.items()},
+        cells=cells,
+        sections=layout(document.text).sections,
         ungrounded=frozenset(key for finding in grounding for key in finding.cells),
     )
     findings = grounding
@@ -92,9 +95,9 @@ def _line_of(document: Document, offset: int) -> int:
 # Grounding ------------------------------------------------------------------------
 
 
-def check_grounding(report: Report, document: Document) -> Iterator[Finding]:
+def check_grounding(cells: dict[str, Cell], document: Document) -> Iterator[Finding]:
     """`grounding.span`: every non-null number stands in the source at its recorded span."""
-    for key, cell in iter_cells(report):
+    for key, cell in cells.items():
         if cell.value is None:
             continue
         source = cell.source
@@ -110,8 +113,8 @@ def check_grounding(report: Report, document: Document) -> Iterator[Finding]:
             continue
         printed = document.text[source.start : source.end]
         reading = read_cell(printed)
-        line = _line_of(document, source.start)
         if printed != source.raw or reading.kind != "number" or reading.number != Decimal(cell.value):
+            line = _line_of(document, source.start)
             yield _finding(
                 "grounding.span",
                 "error",
@@ -125,7 +128,7 @@ def check_grounding(report: Report, document: Document) -> Iterator[Finding]:
 
 def check_unread_numbers(context: Context) -> Iterator[Finding]:
     """`grounding.unread`: every number printed in a table row was read into some cell."""
-    read = {cell.source.start for _, cell in iter_cells(context.report) if cell.source and cell.value is not None}
+    read = {cell.source.start for cell in context.cells.values() if cell.source and cell.value is not None}
     for section in ("t2", "t3", "t4"):
         for line in context.sections[section]:
             if line.is_prose:
@@ -163,13 +166,8 @@ def check_relations(context: Context) -> Iterator[Finding]:
         blame = "source" if grounded else "extraction"
         why_zh = "报告自身的数字不一致" if grounded else "可能是提取错误"
         why_en = "the report's own printed numbers disagree" if grounded else "an extraction error is likely"
-        lines = sorted(
-            {
-                _line_of(context.document, c.source.start)
-                for k, c in iter_cells(context.report)
-                if k in relation.keys and c.source
-            }
-        )
+        sources = [context.cells[key].source for key in relation.keys]
+        lines = sorted({_line_of(context.document, source.start) for source in sources if source})
         yield _finding(
             relation.id,
             "error",
@@ -189,7 +187,7 @@ def check_relations(context: Context) -> Iterator[Finding]:
 def check_template(context: Context) -> Iterator[Finding]:
     """`template.headers`: the table headers name the template we read; `template.year`: and it fits the year."""
     report = context.report
-    votes = template_votes(context.sections["t2"] + context.sections["t3"] + context.sections["t4"])
+    votes = template_votes(layout(context.document.text).table_lines)
     other = "2021" if report.template == "2019" else "2019"
     if votes[other] > votes[report.template]:
         yield _finding(

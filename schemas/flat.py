@@ -59,21 +59,41 @@ def get_cell(report: Report, key: str) -> Cell:
     return node
 
 
-def set_cell(report: Report, key: str, cell: Cell) -> None:
-    *parents, last = key.split(".")
-    node: Any = report
-    for part in parents:
-        node = getattr(node, part)
-    setattr(node, last, cell)
+def _walk(node: BaseModel, prefix: str) -> Iterator[tuple[str, Cell]]:
+    for name, child in node.__dict__.items():
+        if isinstance(child, Count | Amount):
+            yield f"{prefix}.{name}", child
+        elif isinstance(child, BaseModel):
+            yield from _walk(child, f"{prefix}.{name}")
 
 
 def iter_cells(report: Report) -> Iterator[tuple[str, Cell]]:
-    for key in cell_types(report.template):
-        yield key, get_cell(report, key)
+    """Every cell with its flat key, in table order."""
+    for table in TABLES:
+        yield from _walk(getattr(report, table), table)
 
 
 def flatten(report: Report) -> dict[str, Value]:
     return {key: cell.value for key, cell in iter_cells(report)}
+
+
+@cache
+def _key_paths(template: Template) -> list[tuple[str, list[str], str]]:
+    return [(key, key.split(".")[:-1], key.rsplit(".", 1)[1]) for key in cell_types(template)]
+
+
+def build_report(template: Template, meta: Meta, cells: Mapping[str, Cell | dict[str, Any]]) -> Report:
+    """A report from the cells that were read (models, or dicts to validate); every other cell is null.
+
+    The whole tree is validated in one call, which is much faster than building each cell on its own.
+    """
+    nested: dict[str, Any] = {}
+    for key, parents, last in _key_paths(template):
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = cells.get(key, {})
+    return REPORT_MODELS[template].model_validate({"template": template, "meta": meta, **nested})
 
 
 def unflatten(template: Template, fields: Mapping[str, Value], meta: Meta | None = None) -> Report:
@@ -83,11 +103,4 @@ def unflatten(template: Template, fields: Mapping[str, Value], meta: Meta | None
     unknown = sorted(set(fields) - set(types))
     if missing or unknown:
         raise ValueError(f"fields do not match template {template}: missing {missing[:5]}, unknown {unknown[:5]}")
-    nested: dict[str, Any] = {}
-    for key, value in fields.items():
-        *parents, last = key.split(".")
-        node = nested
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = {"value": value}
-    return REPORT_MODELS[template].model_validate({"template": template, "meta": meta or Meta(), **nested})
+    return build_report(template, meta or Meta(), {key: {"value": value} for key, value in fields.items()})

@@ -21,7 +21,7 @@ from extractor.parser import template_votes
 from extractor.relations import relations
 from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, RowSpec
 from extractor.values import read_cell
-from schemas.flat import Cell, Value, iter_cells
+from schemas.flat import Cell, Value, iter_cells, label
 from schemas.report import Report
 from schemas.result import Finding
 
@@ -235,6 +235,11 @@ def _table_rows(context: Context, table: str) -> list[tuple[RowSpec | None, list
     return [(spec, spec.cell_keys()) for spec in specs]
 
 
+def _row_label(row_keys: list[str]) -> str:
+    """The row's Chinese label from the contract: "三、（五）不予处理 2.重复申请"."""
+    return label(row_keys[0]).rsplit(" · ", 1)[0]
+
+
 def check_structure(context: Context) -> Iterator[Finding]:
     """`structure.missing_table` / `blank_table` / `missing_row` / `blank_row`."""
     for table, (zh_name, en_name) in _TABLE_NAMES.items():
@@ -271,7 +276,7 @@ def check_structure(context: Context) -> Iterator[Finding]:
                     "structure.blank_row",
                     "warning",
                     "source",
-                    f"{zh_name}的“{spec.key}”行没有数字",
+                    f"{zh_name}的“{_row_label(row_keys)}”行没有数字",
                     f"row {spec.key} of {en_name} has no numbers",
                     row_keys,
                 )
@@ -280,7 +285,7 @@ def check_structure(context: Context) -> Iterator[Finding]:
                     "structure.missing_row",
                     "error",
                     "source",
-                    f"原文{zh_name}缺少“{spec.key}”行（表格被截断？）",
+                    f"原文{zh_name}缺少“{_row_label(row_keys)}”行（表格被截断？）",
                     f"row {spec.key} is missing from {en_name} in the source (table cut off?)",
                     row_keys,
                 )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -27,7 +28,7 @@ from schemas.export import write_schemas
 from schemas.result import Result, dump_line, load_line
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-err = Console(stderr=True)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)  # logs get room to read
 
 EXIT_FLAGGED, EXIT_USAGE, EXIT_FAILED = 1, 2, 3
 
@@ -58,22 +59,23 @@ def _write(results: Iterable[Result], output: TextIO) -> list[Result]:
     return done
 
 
+def _why(result: Result) -> str:
+    """The first error's rule, or the read error, in a few words."""
+    if result.error:
+        return result.error
+    errors = [f.rule for f in result.findings if f.severity == "error"]
+    warnings = len(result.findings) - len(errors)
+    parts = [errors[0] + (f" +{len(errors) - 1} more" if len(errors) > 1 else "")] if errors else []
+    return ", ".join([*parts, f"{warnings} warnings"] if warnings else parts)
+
+
 def _summary(results: list[Result], quiet: bool) -> int:
     counts = Counter(result.status for result in results)
     if not quiet:
-        table = Table("source", "status", "template", "organ", "year", "findings")
+        table = Table("source", "status", "tmpl", "year", "why", box=box.SIMPLE)
         colour = {"verified": "green", "flagged": "yellow", "failed": "red"}
         for r in results:
-            errors = sum(f.severity == "error" for f in r.findings)
-            detail = r.error or f"{errors} errors, {len(r.findings) - errors} warnings"
-            table.add_row(
-                r.source,
-                f"[{colour[r.status]}]{r.status}[/]",
-                r.template or "",
-                r.organ or "",
-                str(r.year or ""),
-                detail,
-            )
+            table.add_row(r.source, f"[{colour[r.status]}]{r.status}[/]", r.template or "", str(r.year or ""), _why(r))
         err.print(table)
         err.print(
             f"{len(results)} reports: {counts['verified']} verified, {counts['flagged']} flagged, "
@@ -202,41 +204,45 @@ def _card_json(card: Scorecard) -> dict:
 def _print_card(card: Scorecard, all_fields: bool) -> None:
     reports = Table(
         "source",
-        "status",
+        "outcome",
         "fields right",
-        "accuracy",
-        "exact",
-        "template",
-        "organ+year",
-        "source inconsistencies (gold / flagged)",
+        "tmpl",
+        "organ/year",
+        "inconsistencies gold | flagged",
         title="Per report",
+        box=box.SIMPLE,
     )
     for r in card.reports:
+        inconsistencies = (
+            f"{', '.join(r.inconsistencies_expected) or '-'} | {', '.join(r.inconsistencies_flagged) or '-'}"
+        )
         reports.add_row(
             r.source,
-            r.outcome,
+            r.outcome if r.outcome != "verified-wrong" else f"[red]{r.outcome}[/]",
             f"{r.right}/{r.total}",
-            f"{r.right / r.total:.1%}",
-            "yes" if r.exact else "[red]no[/]",
             "ok" if r.template_right else "[red]wrong[/]",
             "ok" if r.meta_right else "[yellow]differs[/]",
-            f"{','.join(r.inconsistencies_expected) or '-'} / {','.join(r.inconsistencies_flagged) or '-'}",
+            inconsistencies,
         )
     err.print(reports)
-    tables = Table("table", "cells", "accuracy", title="Per table")
+    tables = Table("table", "cells", "accuracy", title="Per table", box=box.SIMPLE)
     for name, oks in sorted(card.per_table.items()):
         tables.add_row(name, str(len(oks)), f"{sum(oks) / len(oks):.1%}")
     err.print(tables)
-    fields = Table("field", "reports", "accuracy", title="Per field" + ("" if all_fields else " (below 100%)"))
+    fields = Table(
+        "field", "reports", "accuracy", box=box.SIMPLE, title="Per field" + ("" if all_fields else " (below 100%)")
+    )
     for key, oks in card.per_field.items():
         if all_fields or not all(oks):
             fields.add_row(key, str(len(oks)), f"{sum(oks) / len(oks):.1%}")
-    err.print(fields if fields.rows else "Per field: every field 100%")
+    err.print(fields if fields.rows else "Per field: every field 100% (--all-fields lists them)")
     outcomes = card.outcomes()
+    exact = sum(r.exact for r in card.reports)
     err.print(
         f"field accuracy {card.field_accuracy:.2%} over {sum(map(len, card.per_field.values()))} cells; "
-        f"reports: {outcomes['verified-right']} verified and right, {outcomes['verified-wrong']} verified and "
-        f"wrong, {outcomes['flagged']} flagged, {outcomes['failed']} failed"
+        f"{exact}/{len(card.reports)} reports exactly right\n"
+        f"{outcomes['verified-right']} verified and right, {outcomes['verified-wrong']} verified and wrong, "
+        f"{outcomes['flagged']} flagged, {outcomes['failed']} failed"
     )
 
 

@@ -135,3 +135,12 @@ def test_the_installed_command_runs() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["organ"] == "泉州市鲤城区人民政府海滨街道办事处"
+
+
+def test_eval_on_the_synthetic_cases_finds_exactly_the_gold_source_inconsistencies() -> None:
+    cases = Path(__file__).parent / "cases"
+    card = json.loads(run("eval", "--gold", cases, "--sources", cases, "--json").stdout)
+    assert card["field_accuracy"] == 1.0
+    for report in card["reports"]:
+        assert report["inconsistencies_flagged"] == report["inconsistencies_expected"]
+    assert any(report["inconsistencies_expected"] for report in card["reports"])

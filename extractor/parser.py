@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from extractor.document import Document
-from extractor.layout import Cell, Line, layout
+from extractor.layout import Cell, Layout, Line, layout
 from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, TEMPLATE_SIGNALS, RowSpec, normalise
 from extractor.values import read_cell
 from schemas.flat import build_report, cell_types
@@ -34,18 +34,16 @@ class NotAReport(ValueError):
 
 def parse(document: Document) -> Report:
     page = layout(document.text)
-    grouped, lines = page.sections, page.lines
     if not page.table_lines:
         raise NotAReport("no 表二/表三/表四 found: not a government information disclosure annual report?")
-    template = detect_template(page.table_lines, year=_title_year(lines))
-    placed = (
-        _read_t2(grouped["t2"], T2_ROWS[template])
-        + _read_t3(grouped["t3"], T3_ROWS[template])
-        + _read_t4(grouped["t4"])
-    )
+    template = detect_template(page.table_lines, year=_title_year(page.lines))
     types = cell_types(template)
-    cells = {key: cell for key, printed in placed if (cell := _read_value(types[key], printed, document))}
-    return build_report(template, read_meta(lines), cells)
+    cells = {}
+    for row in printed_rows(page, template):
+        for key, printed in row.placed():
+            if cell := _read_value(types[key], printed, document):
+                cells[key] = cell
+    return build_report(template, read_meta(page.lines), cells)
 
 
 # Template and meta ---------------------------------------------------------------
@@ -117,7 +115,7 @@ class _PendingRow:
 
     label: str = ""
     values: list[Cell] = field(default_factory=list)
-    lines: int = 0
+    line_numbers: list[int] = field(default_factory=list)
     spec: RowSpec | None = None
 
 
@@ -125,18 +123,43 @@ def _match(label: str, specs: tuple[RowSpec, ...], taken: set[str]) -> RowSpec |
     return next((s for s in specs if s.key not in taken and s.pattern.search(label)), None)
 
 
-def _assemble_rows(
-    lines: Sequence[Line], specs: tuple[RowSpec, ...], cells_of: Callable[[Line], tuple[Cell, ...]]
-) -> list[tuple[RowSpec, list[Cell]]]:
-    """Rows in print order, each with the value cells printed for it (possibly none)."""
-    rows: list[tuple[RowSpec, list[Cell]]] = []
+@dataclass(frozen=True)
+class PrintedRow:
+    """A row as printed: the flat keys of its columns, and the value cells found for it."""
+
+    keys: list[str]
+    cells: list[Cell]
+    lines: list[int]  # the document lines it was read from
+    positional: bool = False  # 表二: columns run left to right from the label, so a short row ends in blanks
+
+    def placed(self) -> list[tuple[str, Cell]]:
+        """Each column's cell, when the printed cells fit the columns; otherwise nothing (never a guess)."""
+        cells = self.cells
+        if self.positional and len(cells) < len(self.keys):
+            cells = cells + [Cell("", 0, 0)] * (len(self.keys) - len(cells))
+        return list(zip(self.keys, cells, strict=True)) if len(cells) == len(self.keys) else []
+
+
+def printed_rows(page: Layout, template: Template) -> list[PrintedRow]:
+    """Every row of 表二, 表三 and 表四 found in the document, in print order."""
+    short_t2_lines = [line for line in page.sections["t2"] if len(line.label) <= 20]
+    return (
+        _assemble_rows(short_t2_lines, T2_ROWS[template], positional=True)
+        + _assemble_rows(page.sections["t3"], T3_ROWS[template], positional=False)
+        + _t4_rows(page.sections["t4"])
+    )
+
+
+def _assemble_rows(lines: Sequence[Line], specs: tuple[RowSpec, ...], positional: bool) -> list[PrintedRow]:
+    """Rows found by their labels, each with the value cells printed for it (possibly none)."""
+    rows: list[PrintedRow] = []
     taken: set[str] = set()
     pending = _PendingRow()
 
     def flush() -> None:
         nonlocal pending
         if pending.spec:
-            rows.append((pending.spec, pending.values))
+            rows.append(PrintedRow(pending.spec.cell_keys(), pending.values, pending.line_numbers, positional))
             taken.add(pending.spec.key)
         pending = _PendingRow()
 
@@ -144,57 +167,34 @@ def _assemble_rows(
         if line.is_prose:
             continue
         spec = _match(line.label, specs, taken)
-        values = cells_of(line)
+        values = list(line.cells_after_label if positional else line.value_cells)
         completes_label = pending.spec is None and pending.values and not values
-        continues = 0 < pending.lines < _MAX_LABEL_LINES and (spec in (None, pending.spec) or completes_label)
+        continues = 0 < len(pending.line_numbers) < _MAX_LABEL_LINES and (
+            spec in (None, pending.spec) or completes_label
+        )
         if not continues or (pending.spec and len(pending.values) == len(pending.spec.columns)):
             flush()
         pending.label += line.label
         pending.values += values
-        pending.lines += 1
+        pending.line_numbers.append(line.number)
         pending.spec = pending.spec or spec or _match(pending.label, specs, taken)
     flush()
     return rows
 
 
-def _read_rows(lines: Sequence[Line], specs: tuple[RowSpec, ...], positional: bool) -> list[tuple[str, Cell]]:
-    """Place each row's cells under its columns: all of them, or none.
-
-    Positional rows (表二) read columns left to right from the label, so missing
-    trailing cells are blanks. Other rows need exactly one value per column.
-    """
-    cells_of = (lambda line: line.cells_after_label) if positional else (lambda line: line.value_cells)
-    placed: list[tuple[str, Cell]] = []
-    for spec, values in _assemble_rows(lines, specs, cells_of):
-        if positional and len(values) < len(spec.columns):
-            values = values + [Cell("", 0, 0)] * (len(spec.columns) - len(values))
-        if len(values) == len(spec.columns):
-            placed += zip(spec.cell_keys(), values, strict=True)
-    return placed
-
-
-def _read_t2(lines: Sequence[Line], specs: tuple[RowSpec, ...]) -> list[tuple[str, Cell]]:
-    """表二 rows print their columns left to right from the label, so a trailing blank is a blank cell."""
-    return _read_rows([line for line in lines if len(line.label) <= 20], specs, positional=True)
-
-
-def _read_t3(lines: Sequence[Line], specs: tuple[RowSpec, ...]) -> list[tuple[str, Cell]]:
-    return _read_rows(lines, specs, positional=False)
-
-
-def _read_t4(lines: Sequence[Line]) -> list[tuple[str, Cell]]:
+def _t4_rows(lines: Sequence[Line]) -> list[PrintedRow]:
     """表四's fifteen numbers: from one row, or from consecutive rows cut at a page break.
 
     A row with more numbers than labelled header columns (an unlabelled extra
     column) is read under its labels only where the header has exactly fifteen.
     """
     data = [line for line in lines if not line.label and line.value_cells]
+    if not data:
+        return []
     values = [cell for line in data for cell in line.value_cells]
     if len(values) > len(T4_KEYS) and len(data) == 1 and _t4_header_columns(lines) == len(T4_KEYS):
         values = values[: len(T4_KEYS)]
-    if len(values) != len(T4_KEYS):
-        return []
-    return list(zip(T4_KEYS, values, strict=True))
+    return [PrintedRow(list(T4_KEYS), values, [line.number for line in data])]
 
 
 def _t4_header_columns(lines: Sequence[Line]) -> int:

@@ -16,14 +16,18 @@ from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
+from pydantic import ValidationError
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from extractor.document import IngestError
 from extractor.evaluate import Scorecard, load_gold, score
+from extractor.inference import LLM
 from extractor.ingest import SUPPORTED_SUFFIXES, read_document
 from extractor.pipeline import extract_file, failed, reverify
+from extractor.settings import Settings
+from extractor.store import Store
 from schemas.export import write_schemas
 from schemas.result import Result, dump_line, load_line
 
@@ -42,10 +46,10 @@ def expand(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def extract_safely(path: Path) -> Result:
+def extract_safely(path: Path, llm: LLM | None = None) -> Result:
     """One file's result; a bug on one file fails that file, never the batch."""
     try:
-        return extract_file(path)
+        return extract_file(path, llm)
     except Exception as error:
         return failed(path.name, f"internal error: {type(error).__name__}: {error}")
 
@@ -95,18 +99,59 @@ def extract(
     paths: Annotated[list[Path], typer.Argument(help="Report files, or folders to search.")],
     output: OutputOption = None,
     quiet: QuietOption = False,
+    backend: Annotated[
+        str | None, typer.Option(help="rules, llm or hybrid [default: hybrid with an endpoint, else rules]")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="The model's name at the endpoint.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="An OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
+    ] = None,
+    api_key_env: Annotated[str | None, typer.Option(help="The environment variable holding the API key.")] = None,
+    mode: Annotated[str | None, typer.Option(help="instructor mode: tools, json_schema, json or md_json.")] = None,
+    max_attempts: Annotated[int | None, typer.Option(help="LLM rounds per report (extraction + re-asks).")] = None,
+    store: Annotated[Path | None, typer.Option(help="SQLite log of every LLM call, and the cache.")] = None,
 ) -> None:
-    """Extract and verify reports with the offline template parser; one JSON line per report.
+    """Extract and verify reports; one JSON line per report.
 
-    Example: nianbao extract eval/corpus -o results.jsonl
+    Offline by default (the template parser). With --model/--base-url (or NIANBAO_* variables,
+    or nianbao.toml) the hybrid backend asks the LLM for what the parser cannot verify.
+
+    Examples: nianbao extract eval/corpus -o results.jsonl;
+    nianbao extract report.pdf --backend llm --base-url http://127.0.0.1:8080/v1 --model local
     """
+    flags = {
+        "backend": backend,
+        "model": model,
+        "base_url": base_url,
+        "api_key_env": api_key_env,
+        "mode": mode,
+        "max_attempts": max_attempts,
+        "store": store,
+    }
+    try:
+        settings = Settings(**{name: value for name, value in flags.items() if value is not None})
+    except ValidationError as error:
+        err.print(f"[red]bad settings:[/] {error}")
+        raise typer.Exit(EXIT_USAGE) from error
     files = list(expand(paths))
     if not files:
         err.print("[red]no report files found[/] in " + ", ".join(map(str, paths)))
         raise typer.Exit(EXIT_USAGE)
+    llm = None if settings.chosen_backend == "rules" else LLM(settings, Store(settings.store))
     with _open_output(output) as out:
-        results = _write((extract_safely(path) for path in files), out)
+        results = _write((extract_safely(path, llm) for path in files), out)
+    if not quiet and llm is not None:
+        _print_usage(results)
     raise typer.Exit(_summary(results, quiet))
+
+
+def _print_usage(results: list[Result]) -> None:
+    calls = sum(r.usage.calls for r in results if r.usage)
+    tokens_in = sum(r.usage.tokens_in for r in results if r.usage)
+    tokens_out = sum(r.usage.tokens_out for r in results if r.usage)
+    costs = [r.usage.cost for r in results if r.usage and r.usage.cost is not None]
+    cost = f", ${sum(costs):.4f}" if costs else ""
+    err.print(f"LLM: {calls} calls, {tokens_in} tokens in, {tokens_out} tokens out{cost}")
 
 
 @app.command()

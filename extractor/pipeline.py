@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from extractor.document import Document, IngestError
+from extractor.inference import LLM
 from extractor.ingest import read_document
+from extractor.llm import extract_with_llm
 from extractor.parser import NotAReport, parse
 from extractor.verifier import verify
 from schemas.flat import iter_cells, unflatten
@@ -36,20 +38,26 @@ def failed(source: str, problem: str, sha256: str | None = None) -> Result:
     return Result(source=source, sha256=sha256, status="failed", error=problem)
 
 
-def extract_document(document: Document) -> Result:
+def extract_document(document: Document, llm: LLM | None = None) -> Result:
+    """The rules backend without `llm`; with it, the backend its settings choose."""
     try:
-        report = parse(document)
+        if llm is None or llm.settings.chosen_backend == "rules":
+            report = parse(document)
+            return to_result(report, document, verify(report, document))
+        backend = llm.settings.chosen_backend
+        outcome = extract_with_llm(document, llm, llm.settings, backend)
     except NotAReport as error:
         return failed(document.source, str(error), document.sha256)
-    return to_result(report, document, verify(report, document))
+    result = to_result(outcome.report, document, outcome.findings)
+    return result.model_copy(update={"backend": backend, "attempts": outcome.attempts, "usage": outcome.usage})
 
 
-def extract_file(path: Path) -> Result:
+def extract_file(path: Path, llm: LLM | None = None) -> Result:
     try:
         document = read_document(path)
     except IngestError as error:
         return failed(path.name, error.problem)
-    return extract_document(document)
+    return extract_document(document, llm)
 
 
 def report_from_result(result: Result) -> Report:

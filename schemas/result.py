@@ -29,6 +29,31 @@ class Finding(BaseModel):
     en: str
 
 
+class Attempt(BaseModel):
+    """One LLM call for a report: a table's extraction (round 1) or a re-ask (round 2 on)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step: str  # "t2", "t3", "t4" or "reask"
+    round: int
+    outcome: str  # ok, cached, invalid, truncated, transient, failed
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_ms: float = 0.0
+    http_calls: int = 0
+    cells: list[str] = []  # the cells a re-ask asked for
+    error: str | None = None
+
+
+class Usage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float | None = None  # USD, where the price table knows the model
+
+
 class Result(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -42,6 +67,9 @@ class Result(BaseModel):
     findings: list[Finding] = []
     provenance: dict[str, Provenance] = {}  # where each non-null field was read
     error: str | None = None  # why a `failed` report could not be read
+    backend: str = "rules"
+    attempts: list[Attempt] = []  # every LLM call made for this report
+    usage: Usage | None = None
 
 
 def _plain(value: object) -> object:

@@ -1,0 +1,245 @@
+"""The LLM backends, and the loop where the verifier's findings drive the re-asks.
+
+- `llm`: the model reads each table from its section of the report.
+- `hybrid`: the template parser reads first; the model is asked only for the tables
+  where the verifier finds an extraction error. Where both give a value, agreement
+  counts as evidence and disagreement is a finding.
+
+Each round, the verifier checks everything read so far. Cells it refuses and that the
+model gave are asked again, alone, with the rule they broke and their rows of the
+source. The loop stops when nothing is left to fix, when the same findings come back,
+or when the budget of rounds is spent. A value that is never grounded in the source is
+not kept: its cell is null, and a finding records what the model said.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from extractor.document import Document
+from extractor.inference import LLM, Call
+from extractor.layout import Layout, layout
+from extractor.parser import detect_template, parse, printed_rows, read_meta
+from extractor.resolver import ground
+from extractor.settings import Settings
+from extractor.verifier import verify
+from prompts import load
+from schemas.answers import TABLE_TITLES, answer_to_fields, cells_answer, cells_to_fields, table_answer
+from schemas.flat import build_report, cell_types, iter_cells, label
+from schemas.report import Count, Report, Template
+from schemas.result import Attempt, Finding, Usage
+
+TABLES = ("t2", "t3", "t4")
+_MAX_CELLS_PER_REASK = 60
+_CONTEXT_LINES = 2  # source lines shown around each re-asked row
+
+
+@dataclass
+class Session:
+    """One report's extraction with the LLM."""
+
+    document: Document
+    page: Layout
+    template: Template
+    llm: LLM
+    backend: str
+    cells: dict[str, dict[str, Any]] = field(default_factory=dict)  # flat key → cell fields
+    from_parser: set[str] = field(default_factory=set)
+    from_llm: set[str] = field(default_factory=set)
+    calls: list[Call] = field(default_factory=list)
+    notes: list[Finding] = field(default_factory=list)  # findings of the loop itself
+
+    # Reading -------------------------------------------------------------------
+
+    def read_table(self, table: str, round: int) -> bool:
+        """Ask for a whole table; False when no answer came."""
+        lines = self.page.sections[table]
+        context = {
+            "source": self.document.source,
+            "table_title": TABLE_TITLES[table],
+            "section": self.document.text[lines[0].start : lines[-1].end],
+        }
+        answer = self._ask("extract", context, table_answer(table, self.template), step=table, round=round)
+        if answer is not None:
+            self._merge(answer_to_fields(answer, table, self.template))
+        return answer is not None
+
+    def reask(self, findings: list[Finding], round: int) -> None:
+        keys = self._suspects(findings)[:_MAX_CELLS_PER_REASK]
+        if not keys:
+            return
+        context = {
+            "source": self.document.source,
+            "problems": sorted({f.en for f in findings}),
+            "cells": [f"{key}: {label(key)}" for key in keys],
+            "section": self._rows_text(keys),
+        }
+        answer = self._ask("reask", context, cells_answer(tuple(keys)), step="reask", round=round)
+        self.calls[-1].cells = keys
+        if answer is not None:
+            self._merge(cells_to_fields(answer, tuple(keys), self.template))
+
+    def _ask(self, prompt: str, context: dict[str, Any], answer: Any, step: str, round: int) -> Any:
+        result, call = self.llm.ask(
+            load(prompt),
+            context,
+            answer,
+            source=self.document.source,
+            sha256=self.document.sha256,
+            step=step,
+            round=round,
+        )
+        self.calls.append(call)
+        return result
+
+    def _merge(self, values: dict[str, Any]) -> None:
+        for key, cell in ground(self.document, self.template, values).items():
+            if key in self.from_parser:
+                self._compare_with_parser(key, cell)
+            else:
+                self.cells[key] = cell
+                self.from_llm.add(key)
+
+    def _compare_with_parser(self, key: str, cell: dict[str, Any]) -> None:
+        ours = self.cells[key]["value"]
+        if cell.get("value") == ours:
+            return  # agreement: two readings of one cell, counted in the result as evidence
+        self.notes.append(
+            Finding(
+                rule="hybrid.disagreement",
+                severity="warning",
+                blame="extraction",
+                cells=[key],
+                zh=f"{key}：模型读作 {cell.get('value')}，模板解析读作 {ours}（已在原文定位），保留后者",
+                en=f"{key}: the model read {cell.get('value')}, the template parser {ours} (grounded);"
+                " kept the parser's",
+            )
+        )
+
+    # Checking --------------------------------------------------------------------
+
+    def report(self) -> Report:
+        return build_report(self.template, read_meta(self.page.lines), self.cells)
+
+    def fixable(self) -> list[Finding]:
+        """Extraction errors the model can still fix: on cells it gave, or numbers left unread."""
+        findings = verify(self.report(), self.document)
+        return [f for f in findings if f.severity == "error" and f.blame == "extraction" and self._suspects([f])]
+
+    def _suspects(self, findings: list[Finding]) -> list[str]:
+        """The cells to ask again: the model's ungrounded ones, and those of rows with unread numbers."""
+        keys: list[str] = []
+        for finding in findings:
+            if finding.rule == "grounding.unread":  # the row's cells that hold no grounded number yet
+                rows = self._rows_on(finding.lines)
+                keys += [k for row in rows for k in row.keys if k not in self.from_parser and not self._grounded(k)]
+            keys += [k for k in finding.cells if k in self.from_llm and self._ungrounded(k)]
+        return list(dict.fromkeys(keys))
+
+    def _grounded(self, key: str) -> bool:
+        return self.cells.get(key, {}).get("source") is not None
+
+    def _ungrounded(self, key: str) -> bool:
+        cell = self.cells.get(key, {})
+        return cell.get("value") is not None and cell.get("source") is None
+
+    def _rows_on(self, lines: list[int]) -> list[Any]:
+        return [row for row in printed_rows(self.page, self.template) if set(row.lines) & set(lines)]
+
+    def _rows_text(self, keys: list[str]) -> str:
+        """The source lines of the rows these cells belong to, with a little context; or whole sections."""
+        rows = {k: row for row in printed_rows(self.page, self.template) for k in row.keys}
+        wanted: set[int] = set()
+        for key in keys:
+            if key in rows:
+                for number in rows[key].lines:
+                    wanted.update(range(number - _CONTEXT_LINES, number + _CONTEXT_LINES + 1))
+            else:
+                wanted.update(line.number for line in self.page.sections[key.split(".")[0]])
+        return "\n".join(self.document.text[line.start : line.end] for line in self.page.lines if line.number in wanted)
+
+    # Finishing -------------------------------------------------------------------
+
+    def finish(self, settings: Settings) -> LLMOutcome:
+        """Refuse what never grounded, verify once more, and account for every call."""
+        types = cell_types(self.template)
+        for key in sorted(self.from_llm):
+            value = self.cells.get(key, {}).get("value")
+            fraction = types[key] is Count and value is not None and not float(value).is_integer()
+            if self._ungrounded(key) or fraction:
+                self.notes.append(_refused(key, value))
+                self.cells[key] = {}
+        report = self.report()
+        attempts = [Attempt(**call.__dict__) for call in self.calls]
+        tokens_in = sum(a.tokens_in for a in attempts)
+        tokens_out = sum(a.tokens_out for a in attempts)
+        usage = Usage(
+            calls=sum(a.http_calls for a in attempts),
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost=settings.cost(settings.model or "", tokens_in, tokens_out),
+        )
+        return LLMOutcome(report, verify(report, self.document) + self.notes, attempts, usage)
+
+
+@dataclass(frozen=True)
+class LLMOutcome:
+    report: Report
+    findings: list[Finding]
+    attempts: list[Attempt]
+    usage: Usage
+
+
+def _refused(key: str, value: Any) -> Finding:
+    return Finding(
+        rule="grounding.span",
+        severity="error",
+        blame="extraction",
+        cells=[key],
+        zh=f"{key}：模型读作 {value}，但原文该行没有这个数字，未采用（留空）",
+        en=f"{key}: the model read {value}, which its row of the source does not show; not kept (left null)",
+    )
+
+
+def _tables_with_extraction_errors(report: Report, findings: list[Finding], page: Layout) -> list[str]:
+    section_of_line = {line.number: name for name in TABLES for line in page.sections[name]}
+    tables: set[str] = set()
+    for finding in findings:
+        if finding.severity != "error" or finding.blame != "extraction":
+            continue
+        tables.update(key.split(".")[0] for key in finding.cells)
+        tables.update(section_of_line[n] for n in finding.lines if n in section_of_line)
+    return [table for table in TABLES if table in tables and page.sections[table]]
+
+
+def extract_with_llm(document: Document, llm: LLM, settings: Settings, backend: str) -> LLMOutcome:
+    """The `llm` and `hybrid` backends, for one document."""
+    page = layout(document.text)
+    session: Session
+    if backend == "hybrid":
+        report = parse(document)  # raises NotAReport, as the rules backend does
+        findings = verify(report, document)
+        tables = _tables_with_extraction_errors(report, findings, page)
+        session = Session(document, page, report.template, llm, backend)
+        session.cells = {key: cell.model_dump() for key, cell in iter_cells(report) if cell.value is not None}
+        session.from_parser = set(session.cells)
+    else:
+        parse(document)  # the same test of "is this a report" as the other backends
+        template = detect_template(page.table_lines, year=read_meta(page.lines).year)
+        tables = [table for table in TABLES if page.sections[table]]
+        session = Session(document, page, template, llm, backend)
+
+    unread = [table for table in tables if not session.read_table(table, round=1)]
+    seen: set[frozenset[tuple[str, tuple[str, ...]]]] = set()
+    for round in range(2, settings.max_attempts + 1):
+        if unread:  # a table whose answer never came (cut off, refused, API down) is asked whole again
+            unread = [table for table in unread if not session.read_table(table, round)]
+            continue
+        fixable = session.fixable()
+        signature = frozenset((f.rule, tuple(f.cells)) for f in fixable)
+        if not fixable or signature in seen:
+            break  # nothing left the model can fix, or the same findings came back
+        seen.add(signature)
+        session.reask(fixable, round)
+    return session.finish(settings)

@@ -19,6 +19,7 @@ from typing import Any
 
 import instructor
 import openai
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from pydantic import BaseModel, ValidationError
 from tenacity import (
     RetryCallState,
@@ -48,7 +49,7 @@ _SCHEMA_RETRIES = Retrying(
 
 def _api_error(error: BaseException) -> BaseException:
     """instructor wraps API errors raised during its own attempts; this unwraps them."""
-    if isinstance(error, instructor.exceptions.InstructorRetryException) and error.__cause__ is not None:
+    if isinstance(error, InstructorRetryException) and error.__cause__ is not None:
         return error.__cause__
     return error
 
@@ -175,7 +176,7 @@ class LLM:
         self._pending = {"call": call, "context": logged, "started": time.perf_counter()}
         try:
             parsed = self._with_transient_retries(prompt, context, answer, model, call, logged)
-        except instructor.exceptions.IncompleteOutputException:
+        except IncompleteOutputException:
             call.outcome, call.error = "truncated", "the answer was cut off (finish_reason=length)"
             self._log_exchange("truncated", call.error)
             return None, call
@@ -223,7 +224,7 @@ class LLM:
         retry_after = _retry_after(error) if error else None
         if retry_after is not None:
             return min(retry_after, 60.0)
-        return wait_exponential_jitter(initial=self.backoff, max=30 * self.backoff)(state)
+        return wait_exponential_jitter(multiplier=self.backoff, max=30 * self.backoff, jitter=self.backoff)(state)
 
     def _cache_key(self, prompt: Prompt, context: dict[str, Any], answer: type[BaseModel], sha256: str) -> str:
         parts = {
@@ -246,4 +247,4 @@ def _finish_reason(response: Any) -> str | None:
 
 
 def _is_invalid(error: BaseException) -> bool:
-    return isinstance(error, instructor.exceptions.InstructorRetryException | ValidationError | json.JSONDecodeError)
+    return isinstance(error, InstructorRetryException | ValidationError | json.JSONDecodeError)

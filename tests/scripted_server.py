@@ -103,7 +103,9 @@ def completion(request: dict[str, Any], arguments: dict[str, Any] | str, finish_
     if request.get("tools"):
         name = request["tools"][0]["function"]["name"]
         message["tool_calls"] = [{"id": "call_1", "type": "function", "function": {"name": name, "arguments": text}}]
-    else:
+    elif request.get("response_format"):  # JSON and JSON_SCHEMA modes
+        message["content"] = text
+    else:  # MD_JSON mode asks for a fenced block
         message["content"] = f"```json\n{text}\n```"
     return {
         "id": "chatcmpl-scripted",
@@ -127,9 +129,9 @@ def requested_schema(request: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if isinstance(request.get("response_format"), dict) and "json_schema" in request["response_format"]:
         spec = request["response_format"]["json_schema"]
         return spec["name"], spec["schema"]
-    text = prompt_text(request)
-    start = text.find('{"')
-    schema = json.JSONDecoder().raw_decode(text[start:])[0] if start >= 0 else {}
+    text = prompt_text(request)  # JSON and MD_JSON modes put the schema in the system prompt
+    start = re.search(r'\{\s*"', text)
+    schema = json.JSONDecoder().raw_decode(text[start.start() :])[0] if start else {}
     return schema.get("title", ""), schema
 
 

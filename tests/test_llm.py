@@ -86,7 +86,7 @@ def test_malformed_json_is_asked_again_by_instructor(serve: Any, answerer: GoldA
             return Reply(completion(request, '{"rules": [1, 0, 11], "normative": [8, 26'))
         return answerer(request, number)
 
-    llm, server = serve(respond)
+    llm, _ = serve(respond)
     result = extract_file(HUAIAN, llm)
     assert result.status == "verified"
     assert result.attempts[0].http_calls == 2

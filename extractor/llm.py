@@ -31,7 +31,8 @@ from schemas.report import Count, Report, Template
 from schemas.result import Attempt, Finding, Usage
 
 TABLES = ("t2", "t3", "t4")
-_MAX_CELLS_PER_REASK = 60
+_MAX_CELLS_PER_REASK = 40
+_MAX_PROBLEMS_PER_REASK = 20
 _CONTEXT_LINES = 2  # source lines shown around each re-asked row
 
 
@@ -71,7 +72,7 @@ class Session:
             return
         context = {
             "source": self.document.source,
-            "problems": sorted({f.en for f in findings}),
+            "problems": self._problems(findings, keys),
             "cells": [f"{key}: {label(key)}" for key in keys],
             "section": self._rows_text(keys),
         }
@@ -79,6 +80,12 @@ class Session:
         self.calls[-1].cells = keys
         if answer is not None:
             self._merge(cells_to_fields(answer, tuple(keys), self.template))
+
+    def _problems(self, findings: list[Finding], keys: list[str]) -> list[str]:
+        """What the verifier said about the cells asked for (at most a screenful)."""
+        lines = {n for row in printed_rows(self.page, self.template) if set(row.keys) & set(keys) for n in row.lines}
+        relevant = [f.en for f in findings if set(f.cells) & set(keys) or set(f.lines) & lines]
+        return list(dict.fromkeys(relevant))[:_MAX_PROBLEMS_PER_REASK]
 
     def _ask(self, prompt: str, context: dict[str, Any], answer: Any, step: str, round: int) -> Any:
         result, call = self.llm.ask(

@@ -186,7 +186,7 @@ class LLM:
             return None, call
         call.outcome = "ok"
         self._log_exchange("ok")
-        self.store.remember(key, parsed.model_dump(by_alias=True), call.tokens_in, call.tokens_out)
+        self.store.remember(key, parsed.model_dump(mode="json", by_alias=True), call.tokens_in, call.tokens_out)
         return parsed, call
 
     def _with_transient_retries(

@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model
 
 from extractor.template import T2_ROWS, T3_ROWS, T4_BLOCKS, T4_KEYS, RowSpec
 from schemas.flat import cell_types, label
@@ -45,6 +45,13 @@ def answer_rows(table: str, template: Template) -> list[tuple[str, list[str]]]:
 
 
 @cache
+def _row_type(width: int) -> type[RootModel]:
+    """A row of `width` values, defined once in the schema and referenced by every row that wide."""
+    row = Annotated[list[Number], Field(min_length=width, max_length=width)]
+    return create_model(f"Row{width}", __base__=RootModel[row])
+
+
+@cache
 def table_answer(table: str, template: Template) -> type[Answer]:
     """The answer model for one table: a field per row, holding a fixed-length list of values."""
     rows = answer_rows(table, template)
@@ -53,7 +60,7 @@ def table_answer(table: str, template: Template) -> type[Answer]:
     fields: dict[str, Any] = {}
     for index, (row, keys) in enumerate(rows):
         row_label = label(keys[0]).rsplit(" · ", 1)[0]
-        kind = Annotated[list[Number], Field(min_length=len(keys), max_length=len(keys))]
+        kind = _row_type(len(keys))
         description = row_label if uniform else f"{row_label}: [{columns[row]}]"
         fields[f"r{index}"] = (kind, Field(alias=row, description=description))
     doc = TABLE_TITLES[table] + (f". Every row lists [{columns[rows[0][0]]}]" if uniform else "")
@@ -65,7 +72,7 @@ def answer_to_fields(answer: Answer, table: str, template: Template) -> dict[str
     types = cell_types(template)
     out: dict[str, Any] = {}
     for index, (_row, keys) in enumerate(answer_rows(table, template)):
-        for key, value in zip(keys, getattr(answer, f"r{index}"), strict=True):
+        for key, value in zip(keys, getattr(answer, f"r{index}").root, strict=True):
             out[key] = _as_contract_value(value, types[key] is Amount)
     return out
 

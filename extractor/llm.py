@@ -50,6 +50,7 @@ class Session:
     from_llm: set[str] = field(default_factory=set)
     calls: list[Call] = field(default_factory=list)
     notes: list[Finding] = field(default_factory=list)  # findings of the loop itself
+    agreed: list[str] = field(default_factory=list)  # cells the parser and the model read alike
 
     # Reading -------------------------------------------------------------------
 
@@ -111,7 +112,8 @@ class Session:
     def _compare_with_parser(self, key: str, cell: dict[str, Any]) -> None:
         ours = self.cells[key]["value"]
         if cell.get("value") == ours:
-            return  # agreement: two readings of one cell, counted in the result as evidence
+            self.agreed.append(key)
+            return
         self.notes.append(
             Finding(
                 rule="hybrid.disagreement",
@@ -177,6 +179,8 @@ class Session:
             if self._ungrounded(key) or fraction:
                 self.notes.append(_refused(key, value))
                 self.cells[key] = {}
+        if self.agreed:
+            self.notes.append(_agreement(self.agreed))
         report = self.report()
         attempts = [Attempt(**call.__dict__) for call in self.calls]
         tokens_in = sum(a.tokens_in for a in attempts)
@@ -196,6 +200,17 @@ class LLMOutcome:
     findings: list[Finding]
     attempts: list[Attempt]
     usage: Usage
+
+
+def _agreement(keys: list[str]) -> Finding:
+    return Finding(
+        rule="hybrid.agreement",
+        severity="info",
+        blame="extraction",
+        cells=sorted(set(keys)),
+        zh=f"模板解析与模型对 {len(set(keys))} 个单元格的读数一致",
+        en=f"the template parser and the model read {len(set(keys))} cells alike",
+    )
 
 
 def _refused(key: str, value: Any) -> Finding:

@@ -234,6 +234,8 @@ def test_hybrid_agreement_keeps_and_disagreement_is_a_finding(serve: Any, answer
     result = extract_file(CORPUS / "002_665b31d60e6fc78f.txt", llm)
     assert result.fields["t4.reconsideration.upheld"] == 0
     assert [f.cells for f in result.findings if f.rule == "hybrid.disagreement"] == [["t4.reconsideration.upheld"]]
+    agreed = next(f for f in result.findings if f.rule == "hybrid.agreement")
+    assert "t4.reconsideration.total" in agreed.cells and "t4.reconsideration.upheld" not in agreed.cells
 
 
 def test_gold_answers_with_mistakes_reach_100_percent_after_retries(serve: Any, answerer: GoldAnswerer) -> None:

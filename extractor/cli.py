@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -19,13 +20,15 @@ import typer
 from pydantic import ValidationError
 from rich import box
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from extractor import jobs, review
 from extractor.document import IngestError
 from extractor.evaluate import Scorecard, load_gold, score
 from extractor.inference import LLM
 from extractor.ingest import SUPPORTED_SUFFIXES, read_document
-from extractor.pipeline import extract_file, failed, reverify
+from extractor.pipeline import extract_safely, failed, reverify
 from extractor.settings import Settings
 from extractor.store import Store
 from schemas.export import write_schemas
@@ -44,14 +47,6 @@ def expand(paths: Iterable[Path]) -> Iterator[Path]:
             yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
         else:
             yield path
-
-
-def extract_safely(path: Path, llm: LLM | None = None) -> Result:
-    """One file's result; a bug on one file fails that file, never the batch."""
-    try:
-        return extract_file(path, llm)
-    except Exception as error:
-        return failed(path.name, f"internal error: {type(error).__name__}: {error}")
 
 
 def _write(results: Iterable[Result], output: TextIO) -> list[Result]:
@@ -94,22 +89,46 @@ OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No table on stderr.")]
 
 
+BackendOption = Annotated[
+    str | None, typer.Option(help="rules, llm or hybrid [default: hybrid with an endpoint, else rules]")
+]
+ModelOption = Annotated[str | None, typer.Option(help="The model's name at the endpoint.")]
+BaseUrlOption = Annotated[str | None, typer.Option(help="An OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")]
+KeyEnvOption = Annotated[str | None, typer.Option(help="The environment variable holding the API key.")]
+ModeOption = Annotated[str | None, typer.Option(help="instructor mode: tools, json_schema, json or md_json.")]
+AttemptsOption = Annotated[int | None, typer.Option(help="LLM rounds per report (extraction + re-asks).")]
+StoreOption = Annotated[Path | None, typer.Option(help="The SQLite store [default: nianbao.db].")]
+
+
+def _settings(**flags: object) -> Settings:
+    """Settings from these flags over NIANBAO_* variables over nianbao.toml; bad ones end with exit 2."""
+    try:
+        return Settings(**{name: value for name, value in flags.items() if value is not None})
+    except ValidationError as error:
+        err.print(f"[red]bad settings:[/] {error}")
+        raise typer.Exit(EXIT_USAGE) from error
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    files = list(expand(paths))
+    if not files:
+        err.print("[red]no report files found[/] in " + ", ".join(map(str, paths)))
+        raise typer.Exit(EXIT_USAGE)
+    return files
+
+
 @app.command()
 def extract(
     paths: Annotated[list[Path], typer.Argument(help="Report files, or folders to search.")],
     output: OutputOption = None,
     quiet: QuietOption = False,
-    backend: Annotated[
-        str | None, typer.Option(help="rules, llm or hybrid [default: hybrid with an endpoint, else rules]")
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="The model's name at the endpoint.")] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="An OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
-    ] = None,
-    api_key_env: Annotated[str | None, typer.Option(help="The environment variable holding the API key.")] = None,
-    mode: Annotated[str | None, typer.Option(help="instructor mode: tools, json_schema, json or md_json.")] = None,
-    max_attempts: Annotated[int | None, typer.Option(help="LLM rounds per report (extraction + re-asks).")] = None,
-    store: Annotated[Path | None, typer.Option(help="SQLite log of every LLM call, and the cache.")] = None,
+    backend: BackendOption = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    api_key_env: KeyEnvOption = None,
+    mode: ModeOption = None,
+    max_attempts: AttemptsOption = None,
+    store: StoreOption = None,
 ) -> None:
     """Extract and verify reports; one JSON line per report.
 
@@ -119,30 +138,151 @@ def extract(
     Examples: nianbao extract eval/corpus -o results.jsonl;
     nianbao extract report.pdf --backend llm --base-url http://127.0.0.1:8080/v1 --model local
     """
-    flags = {
-        "backend": backend,
-        "model": model,
-        "base_url": base_url,
-        "api_key_env": api_key_env,
-        "mode": mode,
-        "max_attempts": max_attempts,
-        "store": store,
-    }
-    try:
-        settings = Settings(**{name: value for name, value in flags.items() if value is not None})
-    except ValidationError as error:
-        err.print(f"[red]bad settings:[/] {error}")
-        raise typer.Exit(EXIT_USAGE) from error
-    files = list(expand(paths))
-    if not files:
-        err.print("[red]no report files found[/] in " + ", ".join(map(str, paths)))
-        raise typer.Exit(EXIT_USAGE)
+    settings = _settings(
+        backend=backend,
+        model=model,
+        base_url=base_url,
+        api_key_env=api_key_env,
+        mode=mode,
+        max_attempts=max_attempts,
+        store=store,
+    )
+    files = _files(paths)
     llm = None if settings.chosen_backend == "rules" else LLM(settings, Store(settings.store))
     with _open_output(output) as out:
         results = _write((extract_safely(path, llm) for path in files), out)
     if not quiet and llm is not None:
         _print_usage(results)
     raise typer.Exit(_summary(results, quiet))
+
+
+@app.command()
+def run(
+    paths: Annotated[list[Path], typer.Argument(help="Folders, files, or a text file of paths given as @LIST.")],
+    store: StoreOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    log: Annotated[Path | None, typer.Option(help="Append machine-readable JSON events here.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Processes for the rules backend [default: cores].")] = None,
+    concurrency: Annotated[int | None, typer.Option(help="LLM calls in flight at once.")] = None,
+    requests_per_minute: Annotated[int | None, typer.Option(help="The endpoint's request limit.")] = None,
+    tokens_per_minute: Annotated[int | None, typer.Option(help="The endpoint's token limit.")] = None,
+    backend: BackendOption = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    api_key_env: KeyEnvOption = None,
+    mode: ModeOption = None,
+    max_attempts: AttemptsOption = None,
+) -> None:
+    """Extract a whole batch into the store: resumable, concurrent, with progress.
+
+    Run the same command again after an interruption: finished reports are not redone.
+    A new model, prompt or schema version makes new results beside the old ones.
+
+    Examples: nianbao run reports/ --store reports.db; nianbao run @files.txt --log run.jsonl -q
+    """
+    settings = _settings(
+        backend=backend,
+        model=model,
+        base_url=base_url,
+        api_key_env=api_key_env,
+        mode=mode,
+        max_attempts=max_attempts,
+        store=store,
+        concurrency=concurrency,
+        requests_per_minute=requests_per_minute,
+        tokens_per_minute=tokens_per_minute,
+    )
+    files = _files(_with_lists(paths))
+    events = log.open("a", encoding="utf-8") if log else None
+    with BatchProgress(quiet, events) as progress:
+        tally = jobs.run(files, Store(settings.store), settings, progress.planned, progress.result, workers)
+    raise typer.Exit(EXIT_FAILED if tally.failed else EXIT_FLAGGED if tally.flagged else 0)
+
+
+def _with_lists(paths: list[Path]) -> list[Path]:
+    """`@LIST` stands for the paths written in the file LIST, one a line."""
+    out: list[Path] = []
+    for path in paths:
+        if str(path).startswith("@"):
+            listed = Path(str(path)[1:]).read_text("utf-8").splitlines()
+            out += [Path(line.strip()) for line in listed if line.strip()]
+        else:
+            out.append(path)
+    return out
+
+
+class BatchProgress:
+    """A live bar with verified/flagged/failed counts, rate and ETA; JSON events for scripts; a summary."""
+
+    def __init__(self, quiet: bool, events: TextIO | None) -> None:
+        self.quiet = quiet
+        self.events = events
+        self.tally = jobs.Tally()
+        self.started = time.monotonic()
+        self.bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[counts]}"),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(),
+            console=err,
+            disable=quiet,
+        )
+        self.task = self.bar.add_task("reports", total=None, counts="", rate="")
+
+    def __enter__(self) -> BatchProgress:
+        self.bar.__enter__()
+        return self
+
+    def planned(self, total: int, tally: jobs.Tally) -> None:
+        self.tally = tally
+        self.bar.update(self.task, total=total)
+        self._event(event="planned", todo=total, skipped=tally.skipped, duplicates=tally.duplicates)
+
+    def result(self, result: Result) -> None:
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        counts = (
+            f"[green]{self.tally.verified} verified[/] [yellow]{self.tally.flagged} flagged[/] "
+            f"[red]{self.tally.failed} failed[/]"
+        )
+        self.bar.update(self.task, advance=1, counts=counts, rate=f"{self.tally.done / elapsed:.1f}/s")
+        errors = sum(f.severity == "error" for f in result.findings)
+        self._event(
+            event="result",
+            source=result.source,
+            sha256=result.sha256,
+            status=result.status,
+            errors=errors,
+            error=result.error,
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(*exc)
+        elapsed = time.monotonic() - self.started
+        t = self.tally
+        self._event(
+            event="summary",
+            verified=t.verified,
+            flagged=t.flagged,
+            failed=t.failed,
+            skipped=t.skipped,
+            duplicates=t.duplicates,
+            seconds=round(elapsed, 3),
+        )
+        if self.events:
+            self.events.close()
+        if not self.quiet:
+            err.print(
+                f"{t.done} reports in {elapsed:.1f} s ({t.done / max(elapsed, 1e-9):.1f}/s): "
+                f"{t.verified} verified, {t.flagged} flagged, {t.failed} failed; "
+                f"{t.skipped} already done, {t.duplicates} duplicates"
+            )
+
+    def _event(self, **event: object) -> None:
+        if self.events:
+            self.events.write(json.dumps({"time": time.time(), **event}, ensure_ascii=False) + "\n")
+            self.events.flush()
 
 
 def _print_usage(results: list[Result]) -> None:
@@ -289,6 +429,85 @@ def _print_card(card: Scorecard, all_fields: bool) -> None:
         f"{outcomes['verified-right']} verified and right, {outcomes['verified-wrong']} verified and wrong, "
         f"{outcomes['flagged']} flagged, {outcomes['failed']} failed"
     )
+
+
+review_app = typer.Typer(no_args_is_help=True, help="The review queue: flagged reports, worst first, for a person.")
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("list")
+def review_list(
+    store: StoreOption = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many.")] = 50,
+) -> None:
+    """Flagged reports, worst first (most errors), with their reasons.
+
+    Example: nianbao review list --store reports.db
+    """
+    queue = review.queue(Store(_settings(store=store).store))
+    table = Table("id", "source", "errors", "warnings", "reasons", box=box.SIMPLE, title=f"{len(queue)} flagged")
+    for item in queue[:limit]:
+        table.add_row(str(item.result_id), item.result.source, str(item.errors), str(item.warnings), item.reasons)
+    err.print(table)
+
+
+@review_app.command("show")
+def review_show(
+    result_id: Annotated[int, typer.Argument(help="The id from `review list`.")],
+    store: StoreOption = None,
+) -> None:
+    """A flagged report's findings, each beside the source lines it refers to.
+
+    Example: nianbao review show 12 --store reports.db
+    """
+    found = review.item(Store(_settings(store=store).store), result_id)
+    if found is None:
+        err.print(f"[red]no result {result_id} in the store[/]")
+        raise typer.Exit(EXIT_USAGE)
+    err.print(
+        f"[bold]{found.result.source}[/] {found.result.organ or ''} {found.result.year or ''} "
+        f"({found.result.template}), {found.result.status}"
+    )
+    for finding, lines in found.with_source_lines():
+        colour = {"error": "red", "warning": "yellow", "info": "cyan"}[finding.severity]
+        err.print(f"[{colour}]{finding.severity}[/] {finding.rule} ({finding.blame}): {finding.zh}\n  {finding.en}")
+        for number, text in lines:
+            err.print(f"    {number:>5} | {text}", markup=False, highlight=False)
+
+
+@review_app.command("export")
+def review_export(
+    output: Annotated[Path, typer.Option("--output", "-o", help="An .xlsx or .csv file.")] = Path("review.xlsx"),
+    store: StoreOption = None,
+) -> None:
+    """The queue as a spreadsheet a reviewer can work in: a row per finding, with columns for the decision.
+
+    Example: nianbao review export -o review.xlsx --store reports.db
+    """
+    rows = review.export(Store(_settings(store=store).store), output)
+    err.print(f"wrote {rows} findings to {output}")
+
+
+@review_app.command("decide")
+def review_decide(
+    result_id: Annotated[int, typer.Argument(help="The id from `review list`.")],
+    reviewer: Annotated[str, typer.Option(help="Who decides.")],
+    decision: Annotated[str, typer.Option(help="accept, reject or correct.")],
+    key: Annotated[str | None, typer.Option(help="With correct: the flat key of the cell.")] = None,
+    value: Annotated[str | None, typer.Option(help="With correct: its value as printed in the source.")] = None,
+    note: Annotated[str | None, typer.Option(help="Why.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Record a reviewer's decision or correction (kept with who and when; the result itself is not changed).
+
+    Example: nianbao review decide 12 --reviewer 王芳 --decision correct --key t3.new.total --value 288
+    """
+    try:
+        review_id = review.decide(Store(_settings(store=store).store), result_id, reviewer, decision, key, value, note)
+    except ValueError as error:
+        err.print(f"[red]{error}[/]")
+        raise typer.Exit(EXIT_USAGE) from error
+    err.print(f"recorded review {review_id}")
 
 
 @app.command()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,6 +71,31 @@ def _retry_after(error: BaseException) -> float | None:
         return None
 
 
+class PerMinute:
+    """A budget of `limit` units a minute, refilled continuously; `take` waits until there is enough."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.level = float(limit or 0)
+        self.updated = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self, amount: float) -> None:
+        if not self.limit:
+            return
+        amount = min(amount, self.limit)
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                self.level = min(self.limit, self.level + (now - self.updated) * self.limit / 60)
+                self.updated = now
+                if self.level >= amount:
+                    self.level -= amount
+                    return
+                wait = (amount - self.level) * 60 / self.limit
+            time.sleep(wait)
+
+
 @dataclass
 class Call:
     """One logical call: the HTTP exchanges it took, summed."""
@@ -98,20 +124,33 @@ class LLM:
             max_retries=0,  # transient faults are retried below, where they are logged
         )
         self.client = instructor.from_openai(raw, mode=MODES[settings.mode])
-        self._pending: dict[str, Any] = {}
+        self._local = threading.local()  # the call under way, per thread: runs ask from many threads
+        self.requests = PerMinute(settings.requests_per_minute)
+        self.tokens = PerMinute(settings.tokens_per_minute)
         self.client.on("completion:kwargs", self._on_request)
         self.client.on("completion:response", self._on_response)
         self.client.on("completion:error", self._on_error)
         self.client.on("parse:error", self._on_parse_error)
 
+    @property
+    def _calling(self) -> dict[str, Any]:
+        return self._local.__dict__.setdefault("calling", {})
+
+    @_calling.setter
+    def _calling(self, value: dict[str, Any]) -> None:
+        self._local.calling = value
+
     # The hooks see every HTTP exchange, including instructor's own schema re-asks. A response
     # is logged once its fate is known: parsed (ok), refused by the schema (invalid) or cut off.
     def _on_request(self, *args: Any, **kwargs: Any) -> None:
         wanted = ("messages", "model", "tools", "tool_choice", "response_format", "temperature", "max_tokens")
-        self._pending.update(request={k: v for k, v in kwargs.items() if k in wanted}, started=time.perf_counter())
+        request = {k: v for k, v in kwargs.items() if k in wanted}
+        self.requests.take(1)  # the endpoint's rate limits, before the request goes out
+        self.tokens.take(len(json.dumps(request, ensure_ascii=False, default=str)) / 2 + self.settings.max_tokens)
+        self._calling.update(request=request, started=time.perf_counter())
 
     def _on_response(self, response: Any) -> None:
-        self._pending["response"] = response
+        self._calling["response"] = response
 
     def _on_parse_error(self, error: Exception, *args: Any, **kwargs: Any) -> None:
         self._log_exchange("invalid", self._describe(error))
@@ -120,19 +159,19 @@ class LLM:
         self._log_exchange("transient" if is_transient(error) else "failed", self._describe(error))
 
     def _log_exchange(self, outcome: str, error: str | None = None) -> None:
-        response = self._pending.pop("response", None)
+        response = self._calling.pop("response", None)
         usage = getattr(response, "usage", None)
         tokens_in = getattr(usage, "prompt_tokens", 0) or 0
         tokens_out = getattr(usage, "completion_tokens", 0) or 0
-        latency = (time.perf_counter() - self._pending["started"]) * 1000
-        call: Call = self._pending["call"]
+        latency = (time.perf_counter() - self._calling["started"]) * 1000
+        call: Call = self._calling["call"]
         call.http_calls += 1
         call.tokens_in += tokens_in
         call.tokens_out += tokens_out
         call.latency_ms += latency
         self.store.log(
-            **self._pending["context"],
-            request=self._pending.get("request"),
+            **self._calling["context"],
+            request=self._calling.get("request"),
             response=response.model_dump() if hasattr(response, "model_dump") else None,
             tokens_in=tokens_in,
             tokens_out=tokens_out,
@@ -173,7 +212,7 @@ class LLM:
             self.store.log(**logged, outcome="cached", tokens_in=0, tokens_out=0, latency_ms=0)
             call.outcome = "cached"
             return answer.model_validate(hit[0]), call
-        self._pending = {"call": call, "context": logged, "started": time.perf_counter()}
+        self._calling = {"call": call, "context": logged, "started": time.perf_counter()}
         try:
             parsed = self._with_transient_retries(prompt, context, answer, model, call, logged)
         except IncompleteOutputException:
@@ -206,7 +245,7 @@ class LLM:
         )
         for attempt in retrying:
             with attempt:
-                self._pending.update(call=call, context=logged)
+                self._calling.update(call=call, context=logged)
                 return self.client.chat.completions.create(
                     model=model,
                     # A fresh list every time: instructor has mutated the caller's messages in place.

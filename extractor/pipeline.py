@@ -86,3 +86,11 @@ def reverify(result: Result, document: Document) -> Result:
     return to_result(report, document, verify(report, document)).model_copy(
         update={"organ": result.organ, "year": result.year}
     )
+
+
+def extract_safely(path: Path, llm: LLM | None = None) -> Result:
+    """One file's result; a bug on one file fails that file, never the batch."""
+    try:
+        return extract_file(path, llm)
+    except Exception as error:
+        return failed(path.name, f"internal error: {type(error).__name__}: {error}")

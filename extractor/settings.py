@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     temperature: float = 0.0
     max_tokens: int = 2048
     store: Path = Path("nianbao.db")
+    concurrency: int = 8  # LLM calls in flight at once, across reports
+    requests_per_minute: int | None = None  # the endpoint's rate limits, where it has them
+    tokens_per_minute: int | None = None
     prices: dict[str, Price] = {}
 
     @classmethod

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from extractor import jobs, review
+from extractor import export, jobs, review
 from extractor.document import IngestError
 from extractor.evaluate import Scorecard, load_gold, score
 from extractor.inference import LLM
@@ -508,6 +508,38 @@ def review_decide(
         err.print(f"[red]{error}[/]")
         raise typer.Exit(EXIT_USAGE) from error
     err.print(f"recorded review {review_id}")
+
+
+@app.command(name="export")
+def export_results(
+    output: Annotated[Path, typer.Argument(help="The file to write.")],
+    format: Annotated[
+        str | None, typer.Option(help="csv, xlsx, jsonl or parquet [default: from the file name].")
+    ] = None,
+    labels: Annotated[str, typer.Option(help="Column headers: en (flat keys) or zh (Chinese labels).")] = "en",
+    results_file: Annotated[
+        Path | None, typer.Option("--results", help="Export this JSON-lines file instead of the store.")
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """One row per report and one column per flat key: from the store (each document's newest result), or --results.
+
+    Examples: nianbao export reports.xlsx --labels zh; nianbao export out.parquet --results results.jsonl
+    """
+    chosen = format or export.format_for(output)
+    if chosen is None:
+        err.print(f"[red]cannot tell the format of {output.name}[/]: give --format csv|xlsx|jsonl|parquet")
+        raise typer.Exit(EXIT_USAGE)
+    if results_file:
+        rows: Iterable[Result] = (load_line(line) for line in _read_lines(results_file))
+    else:
+        rows = (result for _, _, result in Store(_settings(store=store).store).latest_results())
+    try:
+        count = export.export(rows, output, chosen, labels)
+    except export.ExportError as error:
+        err.print(f"[red]{error}[/]")
+        raise typer.Exit(EXIT_USAGE) from error
+    err.print(f"wrote {count} reports to {output}")
 
 
 @app.command()

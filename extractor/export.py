@@ -13,6 +13,7 @@ import os
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -195,6 +196,13 @@ def _write_xlsx(rows: Iterator[Row], cols: list[tuple[str, str]], target: Path, 
         cell.data_type = "s"
         return cell
 
+    bottom = Alignment(vertical="bottom")  # Excel's default look, but a style, so openpyxl writes the cell
+
+    def blank() -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet)
+        cell.alignment = bottom
+        return cell
+
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     header = []
     for _, name in cols:
@@ -204,11 +212,21 @@ def _write_xlsx(rows: Iterator[Row], cols: list[tuple[str, str]], target: Path, 
     sheet.append(header)
 
     count = 0
-    for row in rows:
-        if count == XLSX_MAX_ROWS:
-            raise ExportError(f"xlsx holds at most {XLSX_MAX_ROWS:,} reports per sheet: export csv or parquet instead")
-        sheet.append([text(value) if isinstance(value, str) else _xlsx_number(value) for value in row])
-        count += 1
+    try:
+        for row in rows:
+            if count == XLSX_MAX_ROWS:
+                raise ExportError(
+                    f"xlsx holds at most {XLSX_MAX_ROWS:,} reports a sheet: export csv or parquet instead"
+                )
+            cells = [text(value) if isinstance(value, str) else _xlsx_number(value) for value in row]
+            if cells[-1] is None:  # a blank but present last cell keeps every row full width for streaming readers
+                cells[-1] = blank()
+            sheet.append(cells)
+            count += 1
+    except BaseException:
+        with suppress(Exception):  # closes and removes openpyxl's own temporary copy of the sheet; export drops ours
+            workbook.save(str(target))
+        raise
     workbook.save(str(target))
     return count
 

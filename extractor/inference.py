@@ -146,7 +146,8 @@ class LLM:
         wanted = ("messages", "model", "tools", "tool_choice", "response_format", "temperature", "max_tokens")
         request = {k: v for k, v in kwargs.items() if k in wanted}
         self.requests.take(1)  # the endpoint's rate limits, before the request goes out
-        self.tokens.take(len(json.dumps(request, ensure_ascii=False, default=str)) / 2 + self.settings.max_tokens)
+        if self.tokens.limit:  # a rough count: about two characters a token, plus the answer's allowance
+            self.tokens.take(len(json.dumps(request, ensure_ascii=False, default=str)) / 2 + self.settings.max_tokens)
         self._calling.update(request=request, started=time.perf_counter())
 
     def _on_response(self, response: Any) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 from extractor.document import Document
 from extractor.inference import LLM, Call
 from extractor.layout import Layout, layout
-from extractor.parser import detect_template, parse, printed_rows, read_meta
+from extractor.parser import NotAReport, detect_template, document_rows, parse, read_meta
 from extractor.resolver import ground
 from extractor.settings import Settings
 from extractor.verifier import verify
@@ -84,7 +84,12 @@ class Session:
 
     def _problems(self, findings: list[Finding], keys: list[str]) -> list[str]:
         """What the verifier said about the cells asked for (at most a screenful)."""
-        lines = {n for row in printed_rows(self.page, self.template) if set(row.keys) & set(keys) for n in row.lines}
+        lines = {
+            n
+            for row in document_rows(self.document.text, self.template)
+            if set(row.keys) & set(keys)
+            for n in row.lines
+        }
         relevant = [f.en for f in findings if set(f.cells) & set(keys) or set(f.lines) & lines]
         return list(dict.fromkeys(relevant))[:_MAX_PROBLEMS_PER_REASK]
 
@@ -102,6 +107,11 @@ class Session:
         return result
 
     def _merge(self, values: dict[str, Any]) -> None:
+        types = cell_types(self.template)
+        for key, value in list(values.items()):
+            if types[key] is Count and value is not None and not float(value).is_integer():
+                self.notes.append(_refused(key, value))  # a fraction is no count: refused at once
+                values[key] = None
         for key, cell in ground(self.document, self.template, values).items():
             if key in self.from_parser:
                 self._compare_with_parser(key, cell)
@@ -154,11 +164,11 @@ class Session:
         return cell.get("value") is not None and cell.get("source") is None
 
     def _rows_on(self, lines: list[int]) -> list[Any]:
-        return [row for row in printed_rows(self.page, self.template) if set(row.lines) & set(lines)]
+        return [row for row in document_rows(self.document.text, self.template) if set(row.lines) & set(lines)]
 
     def _rows_text(self, keys: list[str]) -> str:
         """The source lines of the rows these cells belong to, with a little context; or whole sections."""
-        rows = {k: row for row in printed_rows(self.page, self.template) for k in row.keys}
+        rows = {k: row for row in document_rows(self.document.text, self.template) for k in row.keys}
         wanted: set[int] = set()
         for key in keys:
             if key in rows:
@@ -172,12 +182,9 @@ class Session:
 
     def finish(self, settings: Settings) -> LLMOutcome:
         """Refuse what never grounded, verify once more, and account for every call."""
-        types = cell_types(self.template)
         for key in sorted(self.from_llm):
-            value = self.cells.get(key, {}).get("value")
-            fraction = types[key] is Count and value is not None and not float(value).is_integer()
-            if self._ungrounded(key) or fraction:
-                self.notes.append(_refused(key, value))
+            if self._ungrounded(key):
+                self.notes.append(_refused(key, self.cells[key]["value"]))
                 self.cells[key] = {}
         if self.agreed:
             self.notes.append(_agreement(self.agreed))
@@ -247,7 +254,8 @@ def extract_with_llm(document: Document, llm: LLM, settings: Settings, backend: 
         session.cells = {key: cell.model_dump() for key, cell in iter_cells(report) if cell.value is not None}
         session.from_parser = set(session.cells)
     else:
-        parse(document)  # the same test of "is this a report" as the other backends
+        if not page.table_lines:  # the same test of "is this a report" as the parser's
+            raise NotAReport("no 表二/表三/表四 found: not a government information disclosure annual report?")
         template = detect_template(page.table_lines, year=read_meta(page.lines).year)
         tables = [table for table in TABLES if page.sections[table]]
         session = Session(document, page, template, llm, backend)

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from extractor.document import Document
@@ -39,7 +40,7 @@ def parse(document: Document) -> Report:
     template = detect_template(page.table_lines, year=_title_year(page.lines))
     types = cell_types(template)
     cells = {}
-    for row in printed_rows(page, template):
+    for row in document_rows(document.text, template):
         for key, printed in row.placed():
             if cell := _read_value(types[key], printed, document):
                 cells[key] = cell
@@ -138,6 +139,12 @@ class PrintedRow:
         if self.positional and len(cells) < len(self.keys):
             cells = cells + [Cell("", 0, 0)] * (len(self.keys) - len(cells))
         return list(zip(self.keys, cells, strict=True)) if len(cells) == len(self.keys) else []
+
+
+@lru_cache(maxsize=4)
+def document_rows(text: str, template: Template) -> tuple[PrintedRow, ...]:
+    """`printed_rows` of a document's text, cached: the parser, resolver and re-asks all read them."""
+    return tuple(printed_rows(layout(text), template))
 
 
 def printed_rows(page: Layout, template: Template) -> list[PrintedRow]:

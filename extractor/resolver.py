@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from extractor.document import Document
-from extractor.layout import Cell, layout
-from extractor.parser import PrintedRow, printed_rows
+from extractor.layout import Cell
+from extractor.parser import PrintedRow, document_rows
 from extractor.values import read_cell
 from schemas.flat import Value
 from schemas.report import Template
@@ -24,7 +24,7 @@ from schemas.report import Template
 
 def ground(document: Document, template: Template, values: Mapping[str, Value]) -> dict[str, dict[str, Any]]:
     """Each value as the cell model's fields: {"value", "source"}, with "source" None where it is not grounded."""
-    rows = {key: row for row in printed_rows(layout(document.text), template) for key in row.keys}
+    rows = {key: row for row in document_rows(document.text, template) for key in row.keys}
     by_row: dict[int, list[str]] = {}
     for key in values:
         if key in rows:

@@ -3,9 +3,9 @@
 - Each document is keyed by its content hash; one already done for this extraction
   version is skipped, and the same file twice in a batch is read once. Killing the run
   at any moment loses only what was unfinished: each result is committed on its own.
-- The rules backend is CPU-bound and reads files in a process per core. The LLM
-  backends spend their time waiting on the endpoint, so reports run in threads, with
-  at most `concurrency` of them (and so of LLM calls) in flight.
+- Files are read in a process per core. The LLM backends also spend their time
+  waiting on the endpoint, so each process runs reports on threads, with at most
+  `concurrency` reports (and so LLM calls) in flight over all of them.
 - Files are submitted a few at a time ahead of the workers, and results are written
   as they finish, never collected.
 """
@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
+import queue
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from functools import partial
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
+from multiprocessing.process import BaseProcess
+from multiprocessing.queues import Queue
 from pathlib import Path
+from typing import Any
 
 from extractor.inference import LLM
 from extractor.pipeline import extract_safely, failed
@@ -97,11 +101,6 @@ def plan(files: Iterable[Path], finished: set[str], tally: Tally) -> list[tuple[
     return todo
 
 
-def _extract_line(path: str) -> str:
-    """In a worker process: one file to its JSON line (a line is cheap to send back)."""
-    return dump_line(extract_safely(Path(path)))
-
-
 def run(
     files: Iterable[Path],
     store: Store,
@@ -111,12 +110,13 @@ def run(
     workers: int | None = None,
 ) -> Tally:
     """Extract every file not yet done for this version into the store."""
+    settings = settings.model_copy(update={"store": store.path})  # workers log LLM calls to this same store
     version = extraction_version(settings)
     tally = Tally()
     todo = plan(files, store.finished(version), tally)
     on_planned(len(todo), tally)
     run_id = store.start_run(version, settings.model_dump(mode="json"))
-    for path, key, line in _results(todo, settings, store, workers):
+    for path, key, line in _results(todo, settings, workers):
         result = load_line(line)
         if not result.sha256 or result.sha256 != key:
             result = result.model_copy(update={"sha256": key})
@@ -127,55 +127,109 @@ def run(
     return tally
 
 
-def _results(
-    todo: list[tuple[Path, str]], settings: Settings, store: Store, workers: int | None
-) -> Iterator[tuple[Path, str, str]]:
-    if settings.chosen_backend == "rules":
-        count = workers or os.cpu_count() or 1
-        yield from _bounded(todo, lambda: ProcessPoolExecutor(count), _extract_line, count)
-    else:
-        llm = LLM(settings, store)
-        step = partial(_extract_with, llm)
-        yield from _bounded(todo, lambda: ThreadPoolExecutor(settings.concurrency), step, settings.concurrency)
+def _results(todo: list[tuple[Path, str]], settings: Settings, workers: int | None) -> Iterator[tuple[Path, str, str]]:
+    """(path, key, JSON line) as each file finishes, from worker processes.
 
-
-def _extract_with(llm: LLM, path: str) -> str:
-    return dump_line(extract_safely(Path(path), llm))
-
-
-def _bounded(
-    todo: list[tuple[Path, str]], make: Callable[[], Executor], step: Callable[[str], str], workers: int
-) -> Iterator[tuple[Path, str, str]]:
-    """Results as they finish, with at most `workers * _AHEAD` files submitted at once.
-
-    A worker process that dies (a crash inside a PDF library, say) breaks the pool: the
-    files then in flight are tried once more in a new pool, and a file that breaks it
-    twice is failed on its own, so the batch goes on.
+    Every backend runs in a process per core (or `workers`): the parser needs the cores,
+    and so does the LLM client's own work at many calls a second. LLM backends also run
+    `concurrency` reports at once, spread over the processes' threads.
     """
-    queue = [(path, key, 0) for path, key in reversed(todo)]
-    executor = make()
-    pending: dict[Future[str], tuple[Path, str, int]] = {}
+    processes = workers or os.cpu_count() or 1
+    threads = 1 if settings.chosen_backend == "rules" else max(1, -(-settings.concurrency // processes))
+    pool = _Pool(processes, threads, settings.model_dump(mode="json"))
     try:
-        while queue or pending:
-            while queue and len(pending) < workers * _AHEAD:
-                path, key, tries = queue.pop()
-                pending[executor.submit(step, str(path))] = (path, key, tries)
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            broken = False
-            for future in done:
-                path, key, tries = pending.pop(future)
-                try:
-                    yield path, key, future.result()
-                except BrokenProcessPool:
-                    broken = True
-                    if tries:
-                        yield path, key, dump_line(failed(path.name, "the reading process crashed on this file", key))
-                    else:
-                        queue.append((path, key, tries + 1))
-            if broken:
-                queue += [(path, key, tries + 1) for path, key, tries in pending.values()]
-                pending.clear()
-                executor.shutdown(cancel_futures=True)
-                executor = make()
+        yield from pool.results(todo)
     finally:
-        executor.shutdown(cancel_futures=True)
+        pool.close()
+
+
+def _work(number: int, settings: dict[str, Any], threads: int, inbox: Queue, outbox: Queue) -> None:
+    """A worker process: read paths from `inbox`, extract them on `threads` threads, send lines to `outbox`."""
+    chosen = Settings(**settings)
+    llm = None if chosen.chosen_backend == "rules" else LLM(chosen, Store(chosen.store))
+    parent = os.getppid()
+
+    def one(path: str) -> None:
+        outbox.put((number, path, dump_line(extract_safely(Path(path), llm))))
+
+    with ThreadPoolExecutor(threads) as pool:
+        while True:
+            try:
+                path = inbox.get(timeout=1)
+            except queue.Empty:
+                if os.getppid() != parent:
+                    return  # the run was killed: don't linger
+                continue
+            if path is None:
+                return
+            pool.submit(one, path)
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    inbox: Queue
+    assigned: dict[str, tuple[Path, str, int]] = field(default_factory=dict)  # path → (path, key, tries)
+
+
+class _Pool:
+    """Worker processes fed a few files ahead of their threads, so memory stays flat.
+
+    A worker that dies (a crash inside a PDF library, say) is replaced: the files it held
+    are tried once more, and a file that kills a worker twice is failed on its own.
+    """
+
+    def __init__(self, processes: int, threads: int, settings: dict[str, Any]) -> None:
+        self.context = multiprocessing.get_context("fork")
+        self.threads = threads
+        self.settings = settings
+        self.outbox: Queue = self.context.Queue()
+        self.workers = [self._start(number) for number in range(processes)]
+
+    def _start(self, number: int) -> _Worker:
+        inbox = self.context.Queue()
+        args = (number, self.settings, self.threads, inbox, self.outbox)
+        process = self.context.Process(target=_work, args=args, daemon=True)
+        process.start()
+        return _Worker(process, inbox)
+
+    def results(self, todo: list[tuple[Path, str]]) -> Iterator[tuple[Path, str, str]]:
+        waiting = deque((path, key, 0) for path, key in todo)
+        finished: set[str] = set()
+        while waiting or any(worker.assigned for worker in self.workers):
+            self._feed(waiting)
+            try:
+                number, name, line = self.outbox.get(timeout=0.5)
+            except queue.Empty:
+                yield from self._replace_dead(waiting)
+                continue
+            held = self.workers[number].assigned.pop(name, None)
+            if held and held[1] not in finished:  # a file re-tried after its worker died may come back twice
+                finished.add(held[1])
+                yield held[0], held[1], line
+
+    def _feed(self, waiting: deque[tuple[Path, str, int]]) -> None:
+        for worker in self.workers:
+            while waiting and len(worker.assigned) < self.threads * _AHEAD:
+                path, key, tries = waiting.popleft()
+                worker.assigned[str(path)] = (path, key, tries)
+                worker.inbox.put(str(path))
+
+    def _replace_dead(self, waiting: deque[tuple[Path, str, int]]) -> Iterator[tuple[Path, str, str]]:
+        for number, worker in enumerate(self.workers):
+            if worker.process.is_alive():
+                continue
+            for path, key, tries in worker.assigned.values():
+                if tries:
+                    yield path, key, dump_line(failed(path.name, "the reading process crashed on this file", key))
+                else:
+                    waiting.append((path, key, tries + 1))
+            self.workers[number] = self._start(number)
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.inbox.put(None)
+        for worker in self.workers:
+            worker.process.join(timeout=10)
+            if worker.process.is_alive():
+                worker.process.terminate()

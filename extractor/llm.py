@@ -51,6 +51,7 @@ class Session:
     calls: list[Call] = field(default_factory=list)
     notes: list[Finding] = field(default_factory=list)  # findings of the loop itself
     agreed: list[str] = field(default_factory=list)  # cells the parser and the model read alike
+    _checked: tuple[Report, list[Finding]] | None = None
 
     # Reading -------------------------------------------------------------------
 
@@ -118,6 +119,7 @@ class Session:
             else:
                 self.cells[key] = cell
                 self.from_llm.add(key)
+                self._checked = None
 
     def _compare_with_parser(self, key: str, cell: dict[str, Any]) -> None:
         ours = self.cells[key]["value"]
@@ -138,12 +140,16 @@ class Session:
 
     # Checking --------------------------------------------------------------------
 
-    def report(self) -> Report:
-        return build_report(self.template, read_meta(self.page.lines), self.cells)
+    def checked(self) -> tuple[Report, list[Finding]]:
+        """The report as read so far, and the verifier's findings on it (kept until a cell changes)."""
+        if self._checked is None:
+            report = build_report(self.template, read_meta(self.page.lines), self.cells)
+            self._checked = (report, verify(report, self.document))
+        return self._checked
 
     def fixable(self) -> list[Finding]:
         """Extraction errors the model can still fix: on cells it gave, or numbers left unread."""
-        findings = verify(self.report(), self.document)
+        _, findings = self.checked()
         return [f for f in findings if f.severity == "error" and f.blame == "extraction" and self._suspects([f])]
 
     def _suspects(self, findings: list[Finding]) -> list[str]:
@@ -186,9 +192,10 @@ class Session:
             if self._ungrounded(key):
                 self.notes.append(_refused(key, self.cells[key]["value"]))
                 self.cells[key] = {}
+                self._checked = None
         if self.agreed:
             self.notes.append(_agreement(self.agreed))
-        report = self.report()
+        report, findings = self.checked()
         attempts = [Attempt(**call.__dict__) for call in self.calls]
         tokens_in = sum(a.tokens_in for a in attempts)
         tokens_out = sum(a.tokens_out for a in attempts)
@@ -198,7 +205,7 @@ class Session:
             tokens_out=tokens_out,
             cost=settings.cost(settings.model or "", tokens_in, tokens_out),
         )
-        return LLMOutcome(report, verify(report, self.document) + self.notes, attempts, usage)
+        return LLMOutcome(report, findings + self.notes, attempts, usage)
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,7 @@ def _as_contract_value(value: Number, amount: bool) -> int | Decimal | float | N
     return int(value) if value.is_integer() else value  # a fraction stays, for the verifier to refuse
 
 
+@cache
 def schema_version(model: type[BaseModel]) -> str:
     """A short hash of the JSON Schema the model is shown: part of the response cache key."""
     text = json.dumps(model.model_json_schema(by_alias=True), sort_keys=True, ensure_ascii=False)

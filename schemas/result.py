@@ -88,4 +88,4 @@ def dump_line(result: Result) -> str:
 
 
 def load_line(line: str) -> Result:
-    return Result.model_validate(json.loads(line, parse_float=Decimal))
+    return Result.model_validate_json(line)  # JSON numbers with a fraction become exact Decimals

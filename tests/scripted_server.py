@@ -41,38 +41,50 @@ class Reply:
 Respond = Callable[[dict[str, Any], int], Reply]
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the default of 5 drops connections when many calls arrive at once
+    daemon_threads = True
+
+
 class ScriptedServer:
-    def __init__(self, respond: Respond) -> None:
+    def __init__(self, respond: Respond, record: bool = True) -> None:
         self.respond = respond
+        self.record = record  # keep every request (tests read them; a long benchmark would only grow)
         self.requests: list[dict[str, Any]] = []
+        self.count = 0
         self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real endpoints do
+            disable_nagle_algorithm = True  # else each small reply waits ~40 ms for a delayed ACK
+
             def do_POST(self) -> None:
                 request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with server._lock:
-                    server.requests.append(request)
-                    number = len(server.requests)
+                    server.count += 1
+                    number = server.count
+                    if server.record:
+                        server.requests.append(request)
                 reply = server.respond(request, number)
                 if reply.delay:
                     time.sleep(reply.delay)
-                body = reply.body if isinstance(reply.body, str) else json.dumps(reply.body or {})
+                body = (reply.body if isinstance(reply.body, str) else json.dumps(reply.body or {})).encode()
                 try:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
                     for name, value in reply.headers.items():
                         self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(body.encode())
+                    self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test)
 
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property

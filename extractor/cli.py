@@ -162,7 +162,7 @@ def run(
     store: StoreOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
     log: Annotated[Path | None, typer.Option(help="Append machine-readable JSON events here.")] = None,
-    workers: Annotated[int | None, typer.Option(help="Processes for the rules backend [default: cores].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes [default: one per core].")] = None,
     concurrency: Annotated[int | None, typer.Option(help="LLM calls in flight at once.")] = None,
     requests_per_minute: Annotated[int | None, typer.Option(help="The endpoint's request limit.")] = None,
     tokens_per_minute: Annotated[int | None, typer.Option(help="The endpoint's token limit.")] = None,

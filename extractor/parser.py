@@ -18,7 +18,7 @@ from typing import Any
 
 from extractor.document import Document
 from extractor.layout import Cell, Layout, Line, layout
-from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, TEMPLATE_SIGNALS, RowSpec, normalise
+from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, TABLE_HEADER, TEMPLATE_SIGNALS, RowSpec, normalise
 from extractor.values import read_cell
 from schemas.flat import build_report, cell_types
 from schemas.report import Amount, Count, Meta, Report, Template
@@ -173,11 +173,18 @@ def _assemble_rows(lines: Sequence[Line], specs: tuple[RowSpec, ...], positional
     for line in lines:
         if line.is_prose:
             continue
+        if TABLE_HEADER.search(line.label) and not line.value_cells:
+            flush()  # a header row is never part of a row's label
+            continue
         spec = _match(line.label, specs, taken)
         values = list(line.cells_after_label if positional else line.value_cells)
         completes_label = pending.spec is None and pending.values and not values
-        continues = 0 < len(pending.line_numbers) < _MAX_LABEL_LINES and (
-            spec in (None, pending.spec) or completes_label
+        # A line with a label and numbers of its own starts a row, even one whose label is cut short.
+        own_row = bool(line.label) and bool(values) and spec is None and pending.spec is not None
+        continues = (
+            0 < len(pending.line_numbers) < _MAX_LABEL_LINES
+            and not own_row
+            and (spec in (None, pending.spec) or completes_label)
         )
         if not continues or (pending.spec and len(pending.values) == len(pending.spec.columns)):
             flush()

@@ -100,11 +100,19 @@ CREATE TABLE IF NOT EXISTS cache (
 class Store:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.connection = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=60)
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives a killed process
+        self._local = threading.local()
         self.connection.executescript(SCHEMA)
-        self._lock = threading.Lock()  # one writer at a time across threads
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection: a thread waiting on a lock held by another process blocks only itself."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(str(self.path), isolation_level=None, timeout=60)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives a killed process
+            self._local.connection = connection
+        return connection
 
     # Runs and results -------------------------------------------------------------
 
@@ -127,44 +135,42 @@ class Store:
         """The document and its result with findings, in one transaction."""
         errors = sum(f.severity == "error" for f in result.findings)
         sha = result.sha256 or f"unread:{path}"
-        with self._lock:
-            self.connection.execute("BEGIN IMMEDIATE")
-            try:
-                self.connection.execute(
-                    "INSERT INTO documents VALUES (?, ?, ?, ?, ?)"
-                    " ON CONFLICT(sha256) DO UPDATE SET path = excluded.path",
-                    (sha, result.source, str(path), path.stat().st_size if path.exists() else None, time.time()),
-                )
-                cursor = self.connection.execute(
-                    "INSERT INTO results (sha256, version, run_id, source, status, organ, year, template, errors,"
-                    " warnings, result, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        sha,
-                        version,
-                        run_id,
-                        result.source,
-                        result.status,
-                        result.organ,
-                        result.year,
-                        result.template,
-                        errors,
-                        len(result.findings) - errors,
-                        line,
-                        time.time(),
-                    ),
-                )
-                result_id = int(cursor.lastrowid)
-                self.connection.executemany(
-                    "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (result_id, f.rule, f.severity, f.blame, json.dumps(f.cells), json.dumps(f.lines), f.zh, f.en)
-                        for f in result.findings
-                    ],
-                )
-                self.connection.execute("COMMIT")
-            except BaseException:
-                self.connection.execute("ROLLBACK")
-                raise
+        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            self.connection.execute(
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET path = excluded.path",
+                (sha, result.source, str(path), path.stat().st_size if path.exists() else None, time.time()),
+            )
+            cursor = self.connection.execute(
+                "INSERT INTO results (sha256, version, run_id, source, status, organ, year, template, errors,"
+                " warnings, result, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    sha,
+                    version,
+                    run_id,
+                    result.source,
+                    result.status,
+                    result.organ,
+                    result.year,
+                    result.template,
+                    errors,
+                    len(result.findings) - errors,
+                    line,
+                    time.time(),
+                ),
+            )
+            result_id = int(cursor.lastrowid)
+            self.connection.executemany(
+                "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (result_id, f.rule, f.severity, f.blame, json.dumps(f.cells), json.dumps(f.lines), f.zh, f.en)
+                    for f in result.findings
+                ],
+            )
+            self.connection.execute("COMMIT")
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
         return result_id
 
     def latest_results(self, status: str | None = None) -> Iterator[tuple[int, str, Result]]:
@@ -222,8 +228,7 @@ class Store:
         exchange.setdefault("created_at", time.time())
         columns = ", ".join(exchange)
         marks = ", ".join("?" * len(exchange))
-        with self._lock:
-            self.connection.execute(f"INSERT INTO exchanges ({columns}) VALUES ({marks})", tuple(exchange.values()))
+        self.connection.execute(f"INSERT INTO exchanges ({columns}) VALUES ({marks})", tuple(exchange.values()))
 
     def cached(self, key: str) -> tuple[dict[str, Any], int, int] | None:
         row = self.connection.execute(
@@ -232,11 +237,10 @@ class Store:
         return (json.loads(row[0]), row[1], row[2]) if row else None
 
     def remember(self, key: str, answer: dict[str, Any], tokens_in: int, tokens_out: int) -> None:
-        with self._lock:
-            self.connection.execute(
-                "INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?)",
-                (key, json.dumps(answer, ensure_ascii=False), tokens_in, tokens_out, time.time()),
-            )
+        self.connection.execute(
+            "INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?)",
+            (key, json.dumps(answer, ensure_ascii=False), tokens_in, tokens_out, time.time()),
+        )
 
     def exchanges(self, **where: Any) -> list[dict[str, Any]]:
         clause = " AND ".join(f"{column} = ?" for column in where) or "1"

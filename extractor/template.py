@@ -117,6 +117,9 @@ SECTION_ANCHORS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("t4", re.compile(r"^行政复议行政诉讼")),
 )
 
+# Header rows of the tables: never part of a row's label, even where a label is split under them.
+TABLE_HEADER = re.compile(r"^(信息内容|第二十条)|勾稽关系|^申请人情况|^自然人|^法人或其他组织|^商业企业")
+
 # Header words that tell the template versions apart. "本年度止件数" is a known misprint of 本年废止件数.
 TEMPLATE_SIGNALS: dict[Template, re.Pattern[str]] = {
     "2019": re.compile(r"本年新制作数量|本年新公开数量|对外公开总数?量|上一年项目数量|政府集中采购|采购总金额"),

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from extractor.document import Document
 from extractor.layout import Line, layout
-from extractor.parser import template_votes
+from extractor.parser import document_rows, template_votes
 from extractor.relations import relations
 from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, RowSpec
 from extractor.values import read_cell
@@ -267,11 +267,11 @@ def check_structure(context: Context) -> Iterator[Finding]:
                     [lines[0].number],
                 )
             continue
-        labels = "".join(line.label for line in lines)
+        printed = {row.keys[0] for row in document_rows(context.document.text, context.report.template)}
         for spec, row_keys in rows:
             if spec is None or any(context.fields[key] is not None for key in row_keys):
                 continue
-            if spec.pattern.search(labels):
+            if row_keys[0] in printed:  # its label is in the source, however split
                 yield _finding(
                     "structure.blank_row",
                     "warning",

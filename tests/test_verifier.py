@@ -124,6 +124,9 @@ FAILING = {
         "warning",
         replace_once("2.重复申请\t6\t1\t0\t0\t1\t0\t8", "2.重复申请\t\t\t\t\t\t\t"),
     ),
+    "a 表二 row printed blank": Case(
+        "structure.blank_row", "source", "warning", replace_once("行政强制\t96\t\t", "行政强制\t\t\t")
+    ),
     "the text's count of new applications differs from the table": Case(
         "narrative.t3.new", "source", "warning", replace_once("申请288件", "申请286件")
     ),
@@ -212,3 +215,9 @@ def test_a_saved_result_whose_number_was_edited_is_caught() -> None:
     tampered = result.model_copy(update={"fields": {**result.fields, "t4.reconsideration.total": 70}})
     rules = {f.rule for f in reverify(tampered, doc).findings}
     assert {"grounding.span", "t4.block_total.reconsideration"} <= rules
+
+
+def test_a_blank_row_is_not_mistaken_for_a_missing_one() -> None:
+    for name in ("a 表二 row printed blank", "a 表三 row printed blank"):
+        rules = {f.rule for f in run(FAILING[name])}
+        assert "structure.blank_row" in rules and "structure.missing_row" not in rules, name

@@ -250,9 +250,8 @@ class LLM:
                 return self.client.chat.completions.create(
                     model=model,
                     # A fresh list every time: instructor has mutated the caller's messages in place.
-                    messages=[{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}],
+                    messages=prompt.messages(context),
                     response_model=answer,
-                    context=context,  # rendered into the templates by instructor; report text stays data
                     max_retries=_SCHEMA_RETRIES.copy(),
                     temperature=self.settings.temperature,
                     max_tokens=self.settings.max_tokens,

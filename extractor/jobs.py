@@ -32,10 +32,12 @@ from extractor.pipeline import extract_safely, failed
 from extractor.settings import Settings
 from extractor.store import Store
 from prompts import load
+from schemas.answers import schema_version, table_answer
 from schemas.export import json_schema
 from schemas.result import Result, dump_line, load_line
 
-_AHEAD = 4  # files submitted per worker ahead of time: enough to keep workers busy, few enough to stay flat
+_AHEAD = 4  # files submitted per worker thread ahead of time: enough to keep it busy, few enough to stay flat
+_THREADS_PER_PROCESS = 4  # for LLM backends: more threads in a process only queue for its interpreter lock
 
 
 def extraction_version(settings: Settings) -> str:
@@ -130,17 +132,32 @@ def run(
 def _results(todo: list[tuple[Path, str]], settings: Settings, workers: int | None) -> Iterator[tuple[Path, str, str]]:
     """(path, key, JSON line) as each file finishes, from worker processes.
 
-    Every backend runs in a process per core (or `workers`): the parser needs the cores,
-    and so does the LLM client's own work at many calls a second. LLM backends also run
-    `concurrency` reports at once, spread over the processes' threads.
+    The parser is CPU-bound: one process per core. An LLM backend spends its time waiting
+    on the endpoint, and the client's own work between waits (instructor, openai, parsing,
+    verifying) needs the cores too: `concurrency` reports run at once on a few threads in
+    each of several processes, since many threads in one process queue for its lock.
     """
-    processes = workers or os.cpu_count() or 1
-    threads = 1 if settings.chosen_backend == "rules" else max(1, -(-settings.concurrency // processes))
-    pool = _Pool(processes, threads, settings.model_dump(mode="json"))
+    cores = os.cpu_count() or 1
+    if settings.chosen_backend == "rules":
+        threads = [1] * (workers or cores)
+    else:
+        total = max(1, settings.concurrency)
+        processes = min(total, workers or max(cores, -(-total // _THREADS_PER_PROCESS)))
+        threads = [total // processes + (number < total % processes) for number in range(processes)]
+        _warm_up(settings)
+    pool = _Pool(threads, settings.model_dump(mode="json"))
     try:
         yield from pool.results(todo)
     finally:
         pool.close()
+
+
+def _warm_up(settings: Settings) -> None:
+    """Import and build here what every worker would otherwise build for itself: they are forked from us."""
+    LLM(settings, Store(settings.store))
+    for template in ("2019", "2021"):
+        for table in ("t2", "t3", "t4"):
+            schema_version(table_answer(table, template))
 
 
 def _work(number: int, settings: dict[str, Any], threads: int, inbox: Queue, outbox: Queue) -> None:
@@ -179,16 +196,16 @@ class _Pool:
     are tried once more, and a file that kills a worker twice is failed on its own.
     """
 
-    def __init__(self, processes: int, threads: int, settings: dict[str, Any]) -> None:
+    def __init__(self, threads: list[int], settings: dict[str, Any]) -> None:
         self.context = multiprocessing.get_context("fork")
-        self.threads = threads
+        self.threads = threads  # per worker process
         self.settings = settings
         self.outbox: Queue = self.context.Queue()
-        self.workers = [self._start(number) for number in range(processes)]
+        self.workers = [self._start(number) for number in range(len(threads))]
 
     def _start(self, number: int) -> _Worker:
         inbox = self.context.Queue()
-        args = (number, self.settings, self.threads, inbox, self.outbox)
+        args = (number, self.settings, self.threads[number], inbox, self.outbox)
         process = self.context.Process(target=_work, args=args, daemon=True)
         process.start()
         return _Worker(process, inbox)
@@ -209,8 +226,8 @@ class _Pool:
                 yield held[0], held[1], line
 
     def _feed(self, waiting: deque[tuple[Path, str, int]]) -> None:
-        for worker in self.workers:
-            while waiting and len(worker.assigned) < self.threads * _AHEAD:
+        for number, worker in enumerate(self.workers):
+            while waiting and len(worker.assigned) < self.threads[number] * _AHEAD:
                 path, key, tries = waiting.popleft()
                 worker.assigned[str(path)] = (path, key, tries)
                 worker.inbox.put(str(path))

@@ -123,11 +123,21 @@ class Layout:
         return self.sections["t2"] + self.sections["t3"] + self.sections["t4"]
 
 
-@lru_cache(maxsize=4)
+CACHED_TEXT_LIMIT = 1_000_000  # characters: bigger documents are laid out afresh rather than kept
+
+
 def layout(text: str) -> Layout:
-    """The document's lines and sections. Cached: the parser and the verifier both read them."""
+    """The document's lines and sections. Cached for reports of ordinary size: the parser,
+    resolver and verifier all read them, from several threads at once in a bulk run."""
+    return _cached_layout(text) if len(text) <= CACHED_TEXT_LIMIT else _layout(text)
+
+
+def _layout(text: str) -> Layout:
     lines = split_lines(text)
     return Layout(tuple(lines), {name: tuple(group) for name, group in sections(lines).items()})
+
+
+_cached_layout = lru_cache(maxsize=32)(_layout)
 
 
 def sections(lines: list[Line]) -> dict[str, list[Line]]:

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from extractor.document import Document
-from extractor.layout import Cell, Layout, Line, layout
+from extractor.layout import CACHED_TEXT_LIMIT, Cell, Layout, Line, layout
 from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, TABLE_HEADER, TEMPLATE_SIGNALS, RowSpec, normalise
 from extractor.values import read_cell
 from schemas.flat import build_report, cell_types
@@ -141,9 +141,15 @@ class PrintedRow:
         return list(zip(self.keys, cells, strict=True)) if len(cells) == len(self.keys) else []
 
 
-@lru_cache(maxsize=4)
 def document_rows(text: str, template: Template) -> tuple[PrintedRow, ...]:
-    """`printed_rows` of a document's text, cached: the parser, resolver and re-asks all read them."""
+    """`printed_rows` of a document's text, cached like its layout: the parser, resolver and re-asks read them."""
+    if len(text) > CACHED_TEXT_LIMIT:
+        return tuple(printed_rows(layout(text), template))
+    return _cached_rows(text, template)
+
+
+@lru_cache(maxsize=32)
+def _cached_rows(text: str, template: Template) -> tuple[PrintedRow, ...]:
     return tuple(printed_rows(layout(text), template))
 
 

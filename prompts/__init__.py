@@ -1,14 +1,20 @@
 """Versioned prompt templates. A template's version is part of its file name and of the response cache key.
 
-Templates are Jinja, rendered by instructor from the `context` it is given, so the
-report's text arrives as a variable's value and is never parsed as a template.
+Templates are Jinja, compiled once and rendered in a sandbox with the report's text as a
+variable's value, so text holding "{{" or "{%" is never parsed as a template.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
+from typing import Any
+
+from jinja2 import StrictUndefined, Template
+from jinja2.sandbox import SandboxedEnvironment
+
+_JINJA = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False)
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,18 @@ class Prompt:
     @property
     def id(self) -> str:
         return f"{self.name}.{self.version}"
+
+    @cached_property
+    def _templates(self) -> tuple[Template, Template]:
+        return _JINJA.from_string(self.system), _JINJA.from_string(self.user)
+
+    def messages(self, context: dict[str, Any]) -> list[dict[str, str]]:
+        """A fresh list of chat messages (the caller may mutate it)."""
+        system, user = self._templates
+        return [
+            {"role": "system", "content": system.render(context)},
+            {"role": "user", "content": user.render(context)},
+        ]
 
 
 @cache

@@ -12,6 +12,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any
 
+from instructor import OpenAISchema
 from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model
 
 from extractor.template import T2_ROWS, T3_ROWS, T4_BLOCKS, T4_KEYS, RowSpec
@@ -32,7 +33,7 @@ def _drop_titles(schema: dict[str, Any]) -> None:
         prop.pop("title", None)
 
 
-class Answer(BaseModel):
+class Answer(OpenAISchema):  # instructor's own base: it then skips re-wrapping the model on every call
     model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra=_drop_titles)
 
 
@@ -81,7 +82,7 @@ def answer_to_fields(answer: Answer, table: str, template: Template) -> dict[str
 def cells_answer(keys: tuple[str, ...]) -> type[Answer]:
     """The answer model of a re-ask: exactly the cells asked for, named by their flat keys."""
     fields = {f"c{index}": (Number, Field(alias=key, description=label(key))) for index, key in enumerate(keys)}
-    return create_model("Cells", __base__=Answer, **fields)
+    return create_model("Cells", __base__=Answer, __doc__="The cells asked for, by their keys.", **fields)
 
 
 def cells_to_fields(answer: Answer, keys: tuple[str, ...], template: Template) -> dict[str, Any]:

@@ -143,11 +143,13 @@ class LLM:
     # The hooks see every HTTP exchange, including instructor's own schema re-asks. A response
     # is logged once its fate is known: parsed (ok), refused by the schema (invalid) or cut off.
     def _on_request(self, *args: Any, **kwargs: Any) -> None:
-        wanted = ("messages", "model", "tools", "tool_choice", "response_format", "temperature", "max_tokens")
+        # The schema itself is not logged: the exchange's schema_version names it.
+        wanted = ("messages", "model", "temperature", "max_tokens")
         request = {k: v for k, v in kwargs.items() if k in wanted}
         self.requests.take(1)  # the endpoint's rate limits, before the request goes out
         if self.tokens.limit:  # a rough count: about two characters a token, plus the answer's allowance
-            self.tokens.take(len(json.dumps(request, ensure_ascii=False, default=str)) / 2 + self.settings.max_tokens)
+            sent = json.dumps([kwargs.get("messages"), kwargs.get("tools")], ensure_ascii=False, default=str)
+            self.tokens.take(len(sent) / 2 + self.settings.max_tokens)
         self._calling.update(request=request, started=time.perf_counter())
 
     def _on_response(self, response: Any) -> None:

@@ -28,11 +28,11 @@ TARGET_TEXT_REPORTS_PER_SECOND = 200
 
 
 def rate(work: Callable[[], object], items_per_call: int, seconds: float) -> float:
-    """Items per second: the median of five timed rounds, each about seconds/5 long."""
+    """Items per second: the median of five timed rounds, each about seconds/5 long and at least three calls."""
     rounds = []
     for _ in range(5):
         calls, start = 0, time.perf_counter()
-        while (elapsed := time.perf_counter() - start) < seconds / 5:
+        while (elapsed := time.perf_counter() - start) < seconds / 5 or calls < 3:
             work()
             calls += 1
         rounds.append(calls * items_per_call / elapsed)

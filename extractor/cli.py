@@ -232,10 +232,10 @@ class BatchProgress:
         self.task = self.bar.add_task("reports", total=None, counts="", rate="")
 
     def __enter__(self) -> BatchProgress:
-        self.bar.__enter__()
         return self
 
     def planned(self, total: int, tally: jobs.Tally) -> None:
+        self.bar.start()  # only now: the run forks its workers first, and a fork should not copy a live thread
         self.tally = tally
         self.bar.update(self.task, total=total)
         self._event(event="planned", todo=total, skipped=tally.skipped, duplicates=tally.duplicates)
@@ -258,7 +258,7 @@ class BatchProgress:
         )
 
     def __exit__(self, *exc: object) -> None:
-        self.bar.__exit__(*exc)
+        self.bar.stop()
         elapsed = time.monotonic() - self.started
         t = self.tally
         self._event(

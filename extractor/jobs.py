@@ -114,23 +114,27 @@ def run(
     """Extract every file not yet done for this version into the store."""
     settings = settings.model_copy(update={"store": store.path})  # workers log LLM calls to this same store
     version = extraction_version(settings)
-    tally = Tally()
-    todo = plan(files, store.finished(version), tally)
-    on_planned(len(todo), tally)
-    run_id = store.start_run(version, settings.model_dump(mode="json"))
-    for path, key, line in _results(todo, settings, workers):
-        result = load_line(line)
-        if not result.sha256 or result.sha256 != key:
-            result = result.model_copy(update={"sha256": key})
-        store.save_result(run_id, version, result, path, line)
-        tally.count(result)
-        on_result(result)
-    store.finish_run(run_id, tally.done)
+    pool = _start_pool(settings, workers)  # forked before the caller's progress display starts its thread
+    try:
+        tally = Tally()
+        todo = plan(files, store.finished(version), tally)
+        on_planned(len(todo), tally)
+        run_id = store.start_run(version, settings.model_dump(mode="json"))
+        for path, key, line in pool.results(todo):
+            result = load_line(line)
+            if not result.sha256 or result.sha256 != key:
+                result = result.model_copy(update={"sha256": key})
+            store.save_result(run_id, version, result, path, line)
+            tally.count(result)
+            on_result(result)
+        store.finish_run(run_id, tally.done)
+    finally:
+        pool.close()
     return tally
 
 
-def _results(todo: list[tuple[Path, str]], settings: Settings, workers: int | None) -> Iterator[tuple[Path, str, str]]:
-    """(path, key, JSON line) as each file finishes, from worker processes.
+def _start_pool(settings: Settings, workers: int | None) -> _Pool:
+    """Worker processes that turn paths into JSON lines.
 
     The parser is CPU-bound: one process per core. An LLM backend spends its time waiting
     on the endpoint, and the client's own work between waits (instructor, openai, parsing,
@@ -145,11 +149,7 @@ def _results(todo: list[tuple[Path, str]], settings: Settings, workers: int | No
         processes = min(total, workers or max(cores, -(-total // _THREADS_PER_PROCESS)))
         threads = [total // processes + (number < total % processes) for number in range(processes)]
         _warm_up(settings)
-    pool = _Pool(threads, settings.model_dump(mode="json"))
-    try:
-        yield from pool.results(todo)
-    finally:
-        pool.close()
+    return _Pool(threads, settings.model_dump(mode="json"))
 
 
 def _warm_up(settings: Settings) -> None:

@@ -14,7 +14,6 @@ import os
 import sys
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
@@ -23,16 +22,11 @@ sys.path.insert(0, str(ROOT / "eval"))
 from generate import generate, write_text  # noqa: E402
 
 from extractor import jobs  # noqa: E402
+from extractor.evaluate import same_value  # noqa: E402
 from extractor.pipeline import extract_file  # noqa: E402
 from extractor.settings import Settings  # noqa: E402
 from extractor.store import Store  # noqa: E402
 from schemas.result import Result  # noqa: E402
-
-
-def _same(got: object, want: object) -> bool:
-    if got is None or want is None:
-        return got is want
-    return Decimal(str(got)) == Decimal(str(want))
 
 
 def tree_rss_mb(root: int) -> float:
@@ -100,7 +94,7 @@ def main() -> None:
         seen = {"cells": 0, "right": 0, "verified_wrong": 0}
         for _, _, result in store.latest_results():
             gold = golds[result.source]["fields"]
-            right = sum(_same(result.fields.get(key), value) for key, value in gold.items())
+            right = sum(same_value(result.fields.get(key), value) for key, value in gold.items())
             seen["cells"] += len(gold)
             seen["right"] += right
             seen["verified_wrong"] += result.status == "verified" and right < len(gold)

@@ -40,10 +40,11 @@ def load_gold(directory: Path) -> list[Gold]:
     return golds
 
 
-def _same(got: Value, want: Value) -> bool:
+def same_value(got: Value, want: Value) -> bool:
+    """Exact match: null only for null; numbers by their printed value (24220 is 24220.0)."""
     if got is None or want is None:
         return got is want
-    return Decimal(got) == Decimal(want)
+    return Decimal(str(got)) == Decimal(str(want))
 
 
 @dataclass
@@ -95,7 +96,7 @@ def score(golds: list[Gold], results: dict[str, Result]) -> Scorecard:
         fields = result.fields if result and result.template == gold.template else {}
         wrong = []
         for key, want in gold.fields.items():
-            ok = key in fields and _same(fields[key], want)
+            ok = key in fields and same_value(fields[key], want)
             card.per_field[key].append(ok)
             card.per_table[key.split(".")[0]].append(ok)
             if not ok:

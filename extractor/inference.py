@@ -15,7 +15,6 @@ import hashlib
 import json
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import instructor
@@ -35,6 +34,7 @@ from extractor.settings import Settings
 from extractor.store import Store
 from prompts import Prompt
 from schemas.answers import schema_version
+from schemas.result import Attempt
 
 MODES = {
     "tools": instructor.Mode.TOOLS,
@@ -96,21 +96,6 @@ class PerMinute:
             time.sleep(wait)
 
 
-@dataclass
-class Call:
-    """One logical call: the HTTP exchanges it took, summed."""
-
-    step: str
-    round: int
-    outcome: str = "failed"  # ok, cached, invalid, truncated, transient, failed
-    tokens_in: int = 0
-    tokens_out: int = 0
-    latency_ms: float = 0.0
-    http_calls: int = 0
-    error: str | None = None
-    cells: list[str] = field(default_factory=list)  # the cells a re-ask asked for
-
-
 class LLM:
     def __init__(self, settings: Settings, store: Store, backoff: float = 1.0) -> None:
         key = settings.api_key
@@ -167,7 +152,7 @@ class LLM:
         tokens_in = getattr(usage, "prompt_tokens", 0) or 0
         tokens_out = getattr(usage, "completion_tokens", 0) or 0
         latency = (time.perf_counter() - self._calling["started"]) * 1000
-        call: Call = self._calling["call"]
+        call: Attempt = self._calling["call"]
         call.http_calls += 1
         call.tokens_in += tokens_in
         call.tokens_out += tokens_out
@@ -196,9 +181,9 @@ class LLM:
         sha256: str,
         step: str,
         round: int,
-    ) -> tuple[BaseModel | None, Call]:
+    ) -> tuple[BaseModel | None, Attempt]:
         """The validated answer (or None when it could not be had), and what the call took."""
-        call = Call(step=step, round=round)
+        call = Attempt(step=step, round=round, outcome="failed")  # summed over the HTTP exchanges it takes
         model = self.settings.model or "default"
         key = self._cache_key(prompt, context, answer, sha256)
         logged = {
@@ -237,7 +222,7 @@ class LLM:
         context: dict[str, Any],
         answer: type[BaseModel],
         model: str,
-        call: Call,
+        call: Attempt,
         logged: dict[str, Any],
     ) -> BaseModel:
         retrying = Retrying(
@@ -280,11 +265,6 @@ class LLM:
             "context": context,
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
-
-
-def _finish_reason(response: Any) -> str | None:
-    choices = getattr(response, "choices", None)
-    return getattr(choices[0], "finish_reason", None) if choices else None
 
 
 def _is_invalid(error: BaseException) -> bool:

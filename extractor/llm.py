@@ -18,16 +18,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extractor.document import Document
-from extractor.inference import LLM, Call
+from extractor.inference import LLM
 from extractor.layout import Layout, layout
-from extractor.parser import NotAReport, detect_template, document_rows, parse, read_meta
+from extractor.parser import detect_template, document_rows, parse, read_meta, report_page
 from extractor.resolver import ground
 from extractor.settings import Settings
 from extractor.verifier import verify
 from prompts import load
 from schemas.answers import TABLE_TITLES, answer_to_fields, cells_answer, cells_to_fields, table_answer
 from schemas.flat import build_report, cell_types, iter_cells, label
-from schemas.report import Count, Report, Template
+from schemas.report import Count, Meta, Report, Template
 from schemas.result import Attempt, Finding, Usage
 
 TABLES = ("t2", "t3", "t4")
@@ -42,13 +42,14 @@ class Session:
 
     document: Document
     page: Layout
+    meta: Meta
     template: Template
     llm: LLM
     backend: str
     cells: dict[str, dict[str, Any]] = field(default_factory=dict)  # flat key → cell fields
     from_parser: set[str] = field(default_factory=set)
     from_llm: set[str] = field(default_factory=set)
-    calls: list[Call] = field(default_factory=list)
+    calls: list[Attempt] = field(default_factory=list)
     notes: list[Finding] = field(default_factory=list)  # findings of the loop itself
     agreed: list[str] = field(default_factory=list)  # cells the parser and the model read alike
     _checked: tuple[Report, list[Finding]] | None = None
@@ -143,7 +144,7 @@ class Session:
     def checked(self) -> tuple[Report, list[Finding]]:
         """The report as read so far, and the verifier's findings on it (kept until a cell changes)."""
         if self._checked is None:
-            report = build_report(self.template, read_meta(self.page.lines), self.cells)
+            report = build_report(self.template, self.meta, self.cells)
             self._checked = (report, verify(report, self.document))
         return self._checked
 
@@ -196,7 +197,7 @@ class Session:
         if self.agreed:
             self.notes.append(_agreement(self.agreed))
         report, findings = self.checked()
-        attempts = [Attempt(**call.__dict__) for call in self.calls]
+        attempts = self.calls
         tokens_in = sum(a.tokens_in for a in attempts)
         tokens_out = sum(a.tokens_out for a in attempts)
         usage = Usage(
@@ -257,15 +258,15 @@ def extract_with_llm(document: Document, llm: LLM, settings: Settings, backend: 
         report = parse(document)  # raises NotAReport, as the rules backend does
         findings = verify(report, document)
         tables = _tables_with_extraction_errors(report, findings, page)
-        session = Session(document, page, report.template, llm, backend)
+        session = Session(document, page, report.meta, report.template, llm, backend)
         session.cells = {key: cell.model_dump() for key, cell in iter_cells(report) if cell.value is not None}
         session.from_parser = set(session.cells)
     else:
-        if not page.table_lines:  # the same test of "is this a report" as the parser's
-            raise NotAReport("no 表二/表三/表四 found: not a government information disclosure annual report?")
-        template = detect_template(page.table_lines, year=read_meta(page.lines).year)
+        page = report_page(document)  # raises NotAReport, as the parser does
+        meta = read_meta(page.lines)
+        template = detect_template(page.table_lines, year=meta.year)
         tables = [table for table in TABLES if page.sections[table]]
-        session = Session(document, page, template, llm, backend)
+        session = Session(document, page, meta, template, llm, backend)
 
     unread = [table for table in tables if not session.read_table(table, round=1)]
     seen: set[frozenset[tuple[str, tuple[str, ...]]]] = set()

@@ -33,18 +33,25 @@ class NotAReport(ValueError):
     """The document holds none of the template's tables."""
 
 
-def parse(document: Document) -> Report:
+def report_page(document: Document) -> Layout:
+    """The document's layout; NotAReport where it holds none of the template's tables."""
     page = layout(document.text)
     if not page.table_lines:
         raise NotAReport("no 表二/表三/表四 found: not a government information disclosure annual report?")
-    template = detect_template(page.table_lines, year=_title_year(page.lines))
+    return page
+
+
+def parse(document: Document) -> Report:
+    page = report_page(document)
+    meta = read_meta(page.lines)
+    template = detect_template(page.table_lines, year=meta.year)
     types = cell_types(template)
     cells = {}
     for row in document_rows(document.text, template):
         for key, printed in row.placed():
             if cell := _read_value(types[key], printed, document):
                 cells[key] = cell
-    return build_report(template, read_meta(page.lines), cells)
+    return build_report(template, meta, cells)
 
 
 # Template and meta ---------------------------------------------------------------
@@ -75,11 +82,6 @@ def _title_match(lines: Sequence[Line]) -> tuple[int, re.Match[str]] | None:
         if match:
             return index, match
     return None
-
-
-def _title_year(lines: Sequence[Line]) -> int | None:
-    found = _title_match(lines)
-    return int(found[1]["year"]) if found else None
 
 
 def read_meta(lines: Sequence[Line]) -> Meta:

@@ -40,8 +40,3 @@ def read_cell(raw: str) -> CellReading:
     digits = match["digits"].replace(",", "") + (match["fraction"] or "")
     number = Decimal(digits)
     return CellReading("number", -number if match["sign"] == "-" else number)
-
-
-def is_value(raw: str) -> bool:
-    """A cell that holds a value (a number or an explicit no-number mark)."""
-    return read_cell(raw).kind in ("number", "null")

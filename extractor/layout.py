@@ -1,20 +1,26 @@
 """Cutting a document's text into lines of cells, and lines into the report's sections.
 
-A line holding a tab is a table row (cells split on tabs); any other line is
-split on runs of spaces, which is how table rows look in a PDF's text layer.
-Every cell keeps its span in the document text.
+A line holding a tab is a table row (cells split on tabs), and so is a markdown
+pipe row (`| a | b |`, cells split on the pipes; the `|---|` rule under a header
+is no line at all). Any other line is split on runs of spaces, which is how table
+rows look in a PDF's text layer. Every cell keeps its span in the document text.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from extractor.template import SECTION_ANCHORS, SECTION_HEADINGS, normalise
+from extractor.template import SECTION_ANCHORS, SECTION_HEADINGS, TEMPLATE_SIGNALS, normalise
 from extractor.values import read_cell
+from schemas.report import Template
 
-_PAGE_NUMBER = re.compile(r"^[-—–－]\s*\d+\s*[-—–－]$|^第\s*\d+\s*页(\s*共\s*\d+\s*页)?$")
+PAGE_NUMBER = re.compile(r"^[-—–－]\s*\d+\s*[-—–－]$|^第\s*\d+\s*页(\s*共\s*\d+\s*页)?$")
+_PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_PIPE_RULE = re.compile(r"^\s*\|(\s*:?-{2,}:?\s*\|)+\s*$")
 _CELL = re.compile(r"[^\t]+")
 _TOKEN = re.compile(r"\S+")
 _LONGEST_HEADING = 80  # characters; a longer line without tabs is prose
@@ -32,8 +38,8 @@ class Line:
     number: int  # 1-based line number in the document text
     start: int
     end: int
-    tabbed: bool
-    cells: tuple[Cell, ...]  # tabbed lines keep their empty cells, as "" at the tab's position
+    tabbed: bool  # cells are a table's (split on tabs or pipes), not runs of words
+    cells: tuple[Cell, ...]  # tabbed lines keep their empty cells, as "" at the cell's position
 
     @cached_property
     def label_end(self) -> int:
@@ -69,15 +75,22 @@ class Line:
         return not self.tabbed and self.end - self.start > 15 and self.cells[-1].text.endswith(("。", ";", "；"))
 
 
-def _tab_cells(text: str, start: int) -> tuple[Cell, ...]:
+def _tab_cells(text: str, start: int, separator: str = "\t") -> tuple[Cell, ...]:
     cells: list[Cell] = []
     position = start
-    for part in text.split("\t"):
+    for part in text.split(separator):
         stripped = part.strip()
         offset = position + len(part) - len(part.lstrip())
         cells.append(Cell(stripped, offset, offset + len(stripped)))
         position += len(part) + 1
     return tuple(cells)
+
+
+def _pipe_cells(text: str, start: int) -> tuple[Cell, ...]:
+    """The cells between a markdown row's outer pipes."""
+    first = text.index("|")
+    last = text.rindex("|")
+    return _tab_cells(text[first + 1 : last], start + first + 1, separator="|")
 
 
 def _space_cells(text: str, start: int) -> tuple[Cell, ...]:
@@ -91,12 +104,18 @@ def split_lines(text: str) -> list[Line]:
     for number, raw in enumerate(text.split("\n"), start=1):
         end = start + len(raw)
         stripped = raw.strip().lstrip("#").strip()
-        if stripped and not _PAGE_NUMBER.match(stripped):
-            tabbed = "\t" in raw
-            cells = _tab_cells(raw, start) if tabbed else _space_cells(raw, start)
-            lines.append(Line(number, start, end, tabbed, cells))
+        if stripped and not PAGE_NUMBER.match(stripped) and not _PIPE_RULE.match(raw):
+            lines.append(_line(number, raw, start, end))
         start = end + 1
     return lines
+
+
+def _line(number: int, raw: str, start: int, end: int) -> Line:
+    if _PIPE_ROW.match(raw) and raw.count("|") >= 3:
+        return Line(number, start, end, True, _pipe_cells(raw, start))
+    if "\t" in raw:
+        return Line(number, start, end, True, _tab_cells(raw, start))
+    return Line(number, start, end, False, _space_cells(raw, start))
 
 
 def _section_change(line: Line) -> str | None:
@@ -150,3 +169,22 @@ def sections(lines: list[Line]) -> dict[str, list[Line]]:
             current = "prose" if change == "end" else change
         grouped[current].append(line)
     return grouped
+
+
+def template_votes(table_lines: Sequence[Line]) -> Counter[Template]:
+    """How many header words of each template version the table sections hold."""
+    votes: Counter[Template] = Counter()
+    for line in table_lines:
+        if line.is_prose:
+            continue
+        for template, pattern in TEMPLATE_SIGNALS.items():
+            votes[template] += len(pattern.findall(line.label))
+    return votes
+
+
+def detect_template(table_lines: Sequence[Line], year: int | None) -> Template:
+    """By the table headers; by the year only where the headers say nothing."""
+    votes = template_votes(table_lines)
+    if votes["2019"] != votes["2021"]:
+        return "2019" if votes["2019"] > votes["2021"] else "2021"
+    return "2021" if year is not None and year >= 2021 else "2019"

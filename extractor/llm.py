@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extractor.document import Document
+from extractor.evidence import RowEvidence, evidence
 from extractor.inference import LLM
-from extractor.layout import Layout, layout
-from extractor.parser import detect_template, document_rows, parse, read_meta, report_page
+from extractor.layout import Layout, detect_template, layout
+from extractor.parser import parse, read_meta, report_page
 from extractor.resolver import ground
 from extractor.settings import Settings
 from extractor.verifier import verify
@@ -86,12 +87,7 @@ class Session:
 
     def _problems(self, findings: list[Finding], keys: list[str]) -> list[str]:
         """What the verifier said about the cells asked for (at most a screenful)."""
-        lines = {
-            n
-            for row in document_rows(self.document.text, self.template)
-            if set(row.keys) & set(keys)
-            for n in row.lines
-        }
+        lines = {n for row in self._printed_rows() if set(row.keys) & set(keys) for n in row.lines}
         relevant = [f.en for f in findings if set(f.cells) & set(keys) or set(f.lines) & lines]
         return list(dict.fromkeys(relevant))[:_MAX_PROBLEMS_PER_REASK]
 
@@ -170,12 +166,17 @@ class Session:
         cell = self.cells.get(key, {})
         return cell.get("value") is not None and cell.get("source") is None
 
-    def _rows_on(self, lines: list[int]) -> list[Any]:
-        return [row for row in document_rows(self.document.text, self.template) if set(row.lines) & set(lines)]
+    def _printed_rows(self) -> list[RowEvidence]:
+        """The rows the document prints, as the evidence layer finds them."""
+        regions = evidence(self.document.text, self.template).regions.values()
+        return [row for region in regions for row in region.rows.values()]
+
+    def _rows_on(self, lines: list[int]) -> list[RowEvidence]:
+        return [row for row in self._printed_rows() if set(row.lines) & set(lines)]
 
     def _rows_text(self, keys: list[str]) -> str:
         """The source lines of the rows these cells belong to, with a little context; or whole sections."""
-        rows = {k: row for row in document_rows(self.document.text, self.template) for k in row.keys}
+        rows = {k: row for row in self._printed_rows() for k in row.keys}
         wanted: set[int] = set()
         for key in keys:
             if key in rows:

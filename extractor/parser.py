@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from extractor.document import Document
-from extractor.layout import CACHED_TEXT_LIMIT, Cell, Layout, Line, layout
-from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, TABLE_HEADER, TEMPLATE_SIGNALS, RowSpec, normalise
+from extractor.layout import CACHED_TEXT_LIMIT, Cell, Layout, Line, detect_template, layout
+from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, TABLE_HEADER, RowSpec, normalise
 from extractor.values import read_cell
 from schemas.flat import build_report, cell_types
 from schemas.report import Amount, Count, Meta, Report, Template
@@ -55,25 +54,6 @@ def parse(document: Document) -> Report:
 
 
 # Template and meta ---------------------------------------------------------------
-
-
-def template_votes(table_lines: Sequence[Line]) -> Counter[Template]:
-    """How many header words of each template version the table sections hold."""
-    votes: Counter[Template] = Counter()
-    for line in table_lines:
-        if line.is_prose:
-            continue
-        for template, pattern in TEMPLATE_SIGNALS.items():
-            votes[template] += len(pattern.findall(line.label))
-    return votes
-
-
-def detect_template(table_lines: Sequence[Line], year: int | None) -> Template:
-    """By the table headers; by the year only where the headers say nothing."""
-    votes = template_votes(table_lines)
-    if votes["2019"] != votes["2021"]:
-        return "2019" if votes["2019"] > votes["2021"] else "2021"
-    return "2021" if year is not None and year >= 2021 else "2019"
 
 
 def _title_match(lines: Sequence[Line]) -> tuple[int, re.Match[str]] | None:

@@ -1,8 +1,10 @@
 """The verifier: a pure function from (report, document) to findings.
 
-It trusts nothing the extractor says. Every number must stand in the source at
-its recorded span; every number printed in a table must have been read; the
-template's cross-sums must hold; the narrative must agree with the tables.
+It trusts nothing the extractor says. Every number must be proven by the
+document itself (`extractor.evidence`): printed in its row, at its column's place,
+at its recorded span; every number printed in a table must have been read or be
+explained; the template's cross-sums must hold; the narrative must agree with the tables.
+It never consults the parser it checks.
 
 When a cross-sum fails and every one of its numbers is grounded in the source,
 the report itself is inconsistent (blame "source"); otherwise we misread (blame "extraction").
@@ -16,8 +18,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from extractor.document import Document
-from extractor.layout import Line, layout
-from extractor.parser import document_rows, template_votes
+from extractor.evidence import Evidence, Piece, Proof, Span, evidence, prove
+from extractor.layout import Line, layout, template_votes
 from extractor.relations import relations
 from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, RowSpec
 from extractor.values import read_cell
@@ -29,7 +31,10 @@ from schemas.result import Finding
 # and narrative claims) one of these followed by the row, applicant or block it concerns.
 RULES: dict[str, str] = {
     "grounding.span": "every non-null number stands in the source at its recorded span",
-    "grounding.unread": "every number printed in a table row was read into some cell",
+    "grounding.unproven": "every non-null number is printed in its own row, in its own column",
+    "grounding.placement": "a number's recorded span is the one its row and column place it at",
+    "grounding.ambiguous": "a row's printed cells fill its columns in one way only",
+    "grounding.unread": "every number printed in a table's region was read into a cell, or is explained",
     "t3.row_total": "a 表三 row's 总计 is the sum of its six applicant columns",
     "t3.handled_sum": "(七)总计 is the sum of all the handling outcomes, per applicant",
     "t3.balance": "new + carried over = total handled + carried forward, per applicant",
@@ -37,7 +42,7 @@ RULES: dict[str, str] = {
     "template.headers": "the table headers belong to the template the report was read as",
     "template.year": "the template version fits the statistics year",
     "structure.missing_table": "each of 表二, 表三 and 表四 is in the source",
-    "structure.blank_table": "a table printed without any numbers",
+    "structure.blank_table": "a table printed without any numbers (an error where its region holds numbers)",
     "structure.missing_row": "each row of a partly filled table is in the source",
     "structure.blank_row": "a row printed without numbers",
     "structure.keys": "a saved result holds exactly its template's keys",
@@ -61,7 +66,9 @@ class Context:
     fields: dict[str, Value]
     cells: dict[str, Cell]
     sections: dict[str, tuple[Line, ...]]
-    ungrounded: frozenset[str]  # keys whose value does not stand in the source
+    evidence: Evidence
+    proof: Proof
+    ungrounded: frozenset[str]  # keys whose value is not proven by the source
 
 
 Check = Callable[[Context], Iterator[Finding]]
@@ -69,13 +76,18 @@ Check = Callable[[Context], Iterator[Finding]]
 
 def verify(report: Report, document: Document) -> list[Finding]:
     cells = dict(iter_cells(report))
-    grounding = list(check_grounding(cells, document))
+    fields = {key: cell.value for key, cell in cells.items()}
+    found = evidence(document.text, report.template)
+    proof = prove(found, fields)
+    grounding = list(check_grounding(cells, document)) + list(check_proof(cells, proof))
     context = Context(
         report=report,
         document=document,
-        fields={key: cell.value for key, cell in cells.items()},
+        fields=fields,
         cells=cells,
         sections=layout(document.text).sections,
+        evidence=found,
+        proof=proof,
         ungrounded=frozenset(key for finding in grounding for key in finding.cells),
     )
     findings = grounding
@@ -126,27 +138,59 @@ def check_grounding(cells: dict[str, Cell], document: Document) -> Iterator[Find
             )
 
 
+def check_proof(cells: dict[str, Cell], proof: Proof) -> Iterator[Finding]:
+    """`grounding.unproven`, `grounding.ambiguous`, `grounding.placement`: each value against the evidence."""
+    for key, why in proof.unproven.items():
+        value = cells[key].value
+        yield _finding(
+            "grounding.unproven",
+            "error",
+            "extraction",
+            f"{key} 的值 {value} 未在原文其所在行、所在列找到：{why}",
+            f"{key} = {value} is not printed in its row and column of the source: {why}",
+            [key],
+        )
+    for key, options in proof.ambiguous.items():
+        shown = " / ".join("空" if option is None else str(option) for option in options)
+        shown_en = " / ".join("blank" if option is None else str(option) for option in options)
+        yield _finding(
+            "grounding.ambiguous",
+            "error",
+            "extraction",
+            f"{key}：原文该行的数字可有多种拆分或对齐方式（{shown}），无法确定",
+            f"{key}: the row's printed cells can be read more than one way ({shown_en}); none is picked",
+            [key],
+        )
+    for key, span in proof.spans.items():
+        source = cells[key].source
+        if source is not None and (source.start, source.end) != (span.start, span.end):
+            yield _finding(
+                "grounding.placement",
+                "error",
+                "extraction",
+                f"{key} 的值 {cells[key].value} 记录的出处不是其所在行、所在列的位置（第 {span.line} 行“{span.text}”）",
+                f"{key} = {cells[key].value}: its recorded span is not where its row and column place it"
+                f" (line {span.line}, {span.text!r})",
+                [key],
+                [span.line],
+            )
+
+
 def check_unread_numbers(context: Context) -> Iterator[Finding]:
-    """`grounding.unread`: every number printed in a table row was read into some cell."""
-    read = {cell.source.start for cell in context.cells.values() if cell.source and cell.value is not None}
-    for section in ("t2", "t3", "t4"):
-        for line in context.sections[section]:
-            if line.is_prose:
-                continue
-            unread = [
-                c for c in line.cells[line.label_end :] if read_cell(c.text).kind == "number" and c.start not in read
-            ]
-            if unread:
-                shown = "、".join(c.text for c in unread)
-                yield _finding(
-                    "grounding.unread",
-                    "error",
-                    "extraction",
-                    f"第 {line.number} 行的数字 {shown} 没有读入任何单元格（无法确定所在列）",
-                    f"line {line.number}: number(s) {shown} were not read into any cell"
-                    " (their columns could not be placed)",
-                    lines=[line.number],
-                )
+    """`grounding.unread`: every number printed in a table's region was read into a cell, or is explained."""
+    by_line: dict[int, list[Piece | Span]] = {}
+    for piece in context.proof.unread:
+        by_line.setdefault(piece.line, []).append(piece)
+    for number, pieces in sorted(by_line.items()):
+        shown = "、".join(piece.text for piece in pieces)
+        yield _finding(
+            "grounding.unread",
+            "error",
+            "extraction",
+            f"第 {number} 行的数字 {shown} 没有读入任何单元格，也不是页码、序号或日期",
+            f"line {number}: number(s) {shown} were not read into any cell, and are no page number, ordinal or date",
+            lines=[number],
+        )
 
 
 # Relations --------------------------------------------------------------------
@@ -245,9 +289,20 @@ def check_structure(context: Context) -> Iterator[Finding]:
     for table, (zh_name, en_name) in _TABLE_NAMES.items():
         rows = _table_rows(context, table)
         keys = [key for _, row_keys in rows for key in row_keys]
-        lines = context.sections[table]
+        region = context.evidence.regions[table]
+        lines = region.lines
         if all(context.fields[key] is None for key in keys):
-            if not lines:
+            if region.has_numbers:
+                yield _finding(
+                    "structure.blank_table",
+                    "error",
+                    "extraction",
+                    f"{zh_name}的数字一个也没有读出，但原文该表有数字",
+                    f"nothing was read from {en_name}, but the source prints numbers in it",
+                    keys,
+                    [lines[0].number],
+                )
+            elif not context.sections[table]:
                 yield _finding(
                     "structure.missing_table",
                     "error",
@@ -264,14 +319,16 @@ def check_structure(context: Context) -> Iterator[Finding]:
                     f"{zh_name}没有填写任何数字",
                     f"{en_name} is printed without any numbers",
                     keys,
-                    [lines[0].number],
+                    [context.sections[table][0].number],
                 )
             continue
-        printed = {row.keys[0] for row in document_rows(context.document.text, context.report.template)}
         for spec, row_keys in rows:
             if spec is None or any(context.fields[key] is not None for key in row_keys):
                 continue
-            if row_keys[0] in printed:  # its label is in the source, however split
+            printed = context.evidence.row(row_keys[0])
+            if printed is not None and printed.numbers:
+                continue  # numbers nobody could place: `grounding.unread` says so
+            if printed is not None:  # its label is in the source, however split
                 yield _finding(
                     "structure.blank_row",
                     "warning",

@@ -18,7 +18,7 @@ from extractor.document import Document
 from extractor.parser import parse
 from extractor.pipeline import reverify, status_of, to_result
 from extractor.verifier import RULES, rule_family, verify
-from schemas.flat import get_cell
+from schemas.flat import get_cell, iter_cells
 from schemas.report import Report, Report2019
 from schemas.result import Finding
 
@@ -58,6 +58,38 @@ def misread(key: str, value: int) -> Callable[[Report], Report]:
     return edit
 
 
+def give_span_of(key: str, other: str) -> Callable[[Report], Report]:
+    """An extractor that read another cell's number into `key`, with that number's true span."""
+
+    def edit(report: Report) -> Report:
+        get_cell(report, key).value = get_cell(report, other).value
+        get_cell(report, key).source = get_cell(report, other).source
+        return report
+
+    return edit
+
+
+def swap_spans(key: str, other: str) -> Callable[[Report], Report]:
+    """Two cells of equal value whose spans were swapped: every value right, every span elsewhere."""
+
+    def edit(report: Report) -> Report:
+        first, second = get_cell(report, key), get_cell(report, other)
+        first.source, second.source = second.source, first.source
+        return report
+
+    return edit
+
+
+def drop_table(table: str) -> Callable[[Report], Report]:
+    def edit(report: Report) -> Report:
+        for key, cell in iter_cells(report):
+            if key.startswith(table + "."):
+                cell.value, cell.source = None, None
+        return report
+
+    return edit
+
+
 def read_as_2019(report: Report) -> Report:
     return Report2019(meta=report.meta)
 
@@ -74,6 +106,24 @@ class Case:
 FAILING = {
     "a number that is not what its span shows": Case(
         "grounding.span", "extraction", "error", edit_report=misread("t3.granted.natural", 59)
+    ),
+    "a number printed in another row, given with its true span": Case(
+        "grounding.unproven", "extraction", "error", edit_report=give_span_of("t3.granted.natural", "t3.new.natural")
+    ),
+    "two equal numbers of a row with their spans swapped": Case(
+        "grounding.placement",
+        "extraction",
+        "error",
+        edit_report=swap_spans("t4.reconsideration.corrected", "t4.reconsideration.pending"),
+    ),
+    "a row glued into one run of digits that splits two ways": Case(
+        "grounding.ambiguous",
+        "extraction",
+        "error",
+        replace_once("2.重复申请\t6\t1\t0\t0\t1\t0\t8", "2.重复申请111000012"),
+    ),
+    "a table whose printed numbers were not read at all": Case(
+        "structure.blank_table", "extraction", "error", edit_report=drop_table("t4")
     ),
     "a row with one number too few cannot be placed, so its numbers are unread": Case(
         "grounding.unread",

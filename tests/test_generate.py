@@ -10,18 +10,25 @@ were gaps when the generator was written (now fixed in `extractor/parser.py`):
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 
 from extractor.evaluate import Gold, load_gold, score
 from extractor.pipeline import extract_file
 from extractor.relations import relations
-from extractor.template import T3_ROWS
+from extractor.template import OUTCOMES, T2_ROWS, T3_ROWS, T4_BLOCKS
 from schemas.flat import flat_keys
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "eval"))
@@ -219,3 +226,313 @@ def test_the_script_writes_reports_that_load_as_gold(tmp_path: Path) -> None:
     golds = load_gold(tmp_path)  # the project's own loader checks every key
     assert len(golds) == 12
     assert all((tmp_path / gold.source).exists() for gold in golds)
+
+
+# Renderings: the same cells printed as converted files show them ---------------------------
+
+RENDERED = 200  # reports whose renderings are checked cell by cell
+NUMBER_CELL = re.compile(
+    r"[+-]?[\d,]+(\.\d+)?(（[^）]*）)?|[/—无]"
+)  # a number as printed (with its note), or a null mark
+T4_KEYS = [f"t4.{block}.{outcome}" for block in T4_BLOCKS for outcome in OUTCOMES]
+
+
+@dataclass
+class PrintedRow:
+    name: str  # "t2.rules", "t3.new", or "t4" for 表四's fifteen numbers
+    keys: list[str]
+    cells: list[str]  # as printed: numbers, "" for blank, null marks
+
+    def holds_a_number(self) -> bool:
+        return any(cell and cell not in generate.NULL_MARKS for cell in self.cells)
+
+
+@cache
+def report(index: int) -> generate.Synthetic:
+    return generate.generate(SEED, index)
+
+
+def one_of_each_template() -> list[generate.Synthetic]:
+    first: dict[str, generate.Synthetic] = {}
+    for index in range(50):
+        first.setdefault(report(index).gold["template"], report(index))
+    return [first["2019"], first["2021"]]
+
+
+def printed_rows(s: generate.Synthetic) -> list[PrintedRow]:
+    """Every row the report prints, in order, with its value cells as the plan prints them."""
+    plan = s.plan
+    assert plan is not None
+    specs = [*T2_ROWS[plan.template], *T3_ROWS[plan.template][: plan.t3_printed_rows]]
+    rows = [PrintedRow(spec.key, spec.cell_keys(), generate._row_cells(plan, spec.key, spec.columns)) for spec in specs]
+    if plan.t4_style in ("table", "bare"):
+        cells = [cell for block in T4_BLOCKS for cell in generate._row_cells(plan, f"t4.{block}", OUTCOMES)]
+        rows.append(PrintedRow("t4", T4_KEYS, cells))
+    return rows
+
+
+def number_rows(s: generate.Synthetic) -> list[PrintedRow]:
+    """The printed rows that hold a number, checked to hold every non-null gold number as printed."""
+    fields = s.gold["fields"]
+    rows = [row for row in printed_rows(s) if row.holds_a_number()]
+    seen = set()
+    for row in rows:
+        for key, cell in zip(row.keys, row.cells, strict=True):
+            if fields[key] is not None:
+                assert Decimal(cell.split("（")[0].replace(",", "")) == Decimal(str(fields[key])), (s.name, key, cell)
+                seen.add(key)
+    assert seen == {key for key, value in fields.items() if value is not None}, s.name
+    return rows
+
+
+def row_label(s: generate.Synthetic, row: str) -> str:
+    """The label cell that names a row as the renderings print it: "规章", "1.属于国家秘密", "(七)总计"."""
+    plan = s.plan
+    assert plan is not None
+    if row.startswith("t2."):
+        return generate._t2_label(plan, row)
+    labels = dict(generate._t3_labels(plan.template, plan.style))[row]
+    return [label for label in labels if label][-1]
+
+
+def test_renderings_are_deterministic_and_differ_by_kind() -> None:
+    for s in one_of_each_template():
+        texts = {kind: generate.render(s, kind) for kind in generate.RENDERINGS}
+        again = generate.generate(SEED, int(s.name.rsplit("-", 1)[1]))
+        assert texts == {kind: generate.render(again, kind) for kind in generate.RENDERINGS}, s.name
+        assert len(set(texts.values())) == len(generate.RENDERINGS)
+        assert all(s.gold["organ"] in text for text in texts.values())
+    assert generate.render(report(0), "crawler") != generate.render(report(1), "crawler")
+    with pytest.raises(ValueError):
+        generate.render(report(0), "docx")
+
+
+def test_a_rendering_is_written_with_its_own_gold(tmp_path: Path) -> None:
+    suffixes = {"md_fragments": ".md", "md_row_tables": ".md", "crawler": ".txt", "html_nested": ".html"}
+    for s in one_of_each_template():
+        for kind in generate.RENDERINGS:
+            path = generate.write_rendering(s, tmp_path / kind, kind)
+            assert path.name == f"{s.name}-{kind}{suffixes[kind]}"
+            assert path.read_text("utf-8") == generate.render(s, kind)
+            gold_path = tmp_path / kind / f"{s.name}-{kind}.gold.json"
+            written = json.loads(gold_path.read_text("utf-8"))
+            assert written["source"] == path.name
+            assert written["fields"] == s.gold["fields"]
+            assert {**written, "source": s.gold["source"]} == s.gold
+            assert load(gold_path).source == path.name
+
+
+def test_the_script_writes_every_rendering_into_its_folder(tmp_path: Path) -> None:
+    generate.main(["--count", "3", "--out", str(tmp_path), "--seed", "3", "--renderings"])
+    for kind in generate.RENDERINGS:
+        golds = load_gold(tmp_path / kind)  # the project's own loader checks every key
+        assert len(golds) == 3
+        assert all(kind in gold.source and (tmp_path / kind / gold.source).exists() for gold in golds)
+
+
+def find_in_order(s: generate.Synthetic, items: Sequence[Any], rows: Sequence[PrintedRow], fits) -> None:
+    """Each printed row fits some item, each after the one before."""
+    at = 0
+    for row in rows:
+        found = next((i for i in range(at, len(items)) if fits(items[i], row)), None)
+        assert found is not None, (s.name, row)
+        at = found + 1
+
+
+# md_fragments
+
+
+def pipe(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def pipe_cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip()[1:-1].split("|")]
+
+
+def section(text: str, start: str, ends: Sequence[str]) -> str:
+    """The text from the first `start` to the first of `ends` after it (or to the end); "" without `start`."""
+    if start not in text:
+        return ""
+    rest = text[text.index(start) :]
+    return rest[: min((rest.index(end) for end in ends if end in rest), default=len(rest))]
+
+
+def md_row_fits(line: str, row: PrintedRow) -> bool:
+    if not line.startswith("|"):
+        return False
+    if row.name.startswith("t2."):  # a blank cell may follow 表二's numbers
+        return pipe(row.cells) in line
+    return line.endswith(pipe(row.cells))  # 表三's and 表四's numbers end their row
+
+
+def test_md_fragments_print_every_number_in_its_row_in_order() -> None:
+    for index in range(RENDERED):
+        s = report(index)
+        find_in_order(s, generate.render(s, "md_fragments").splitlines(), number_rows(s), md_row_fits)
+
+
+def test_md_fragments_cut_every_table_at_page_breaks() -> None:
+    separator = re.compile(r"\| --- (\| --- )*\|")
+    for index in range(RENDERED):
+        s = report(index)
+        assert s.plan is not None
+        text = generate.render(s, "md_fragments")
+        assert re.search(r"^# \S", text, re.M) and "\n## 一、总体情况\n" in text
+        tables = {
+            "t2": section(text, "## 二、主动公开政府信息情况", ["## 三、收到和处理"]),
+            "t3": section(text, "## 三、收到和处理政府信息公开申请情况", ["## 四、政府信息公开", "## 五、"]),
+            "t4": section(text, "## 四、政府信息公开行政复议", ["## 五、"]),
+        }
+        for name in ["t2", "t3"] + (["t4"] if s.plan.t4_style in ("table", "bare") else []):
+            fragments = [line for line in tables[name].splitlines() if separator.fullmatch(line)]
+            assert 2 <= len(fragments) <= 4, (s.name, name, len(fragments))
+            assert re.search(r"^(— \d+ —|- \d+ -)$", tables[name], re.M), (s.name, name)
+
+
+def is_numbers_row(cells: list[str]) -> bool:
+    filled = [cell for cell in cells if cell]
+    return bool(filled) and all(NUMBER_CELL.fullmatch(cell) for cell in filled)
+
+
+def md_oddities(text: str) -> set[str]:
+    """The converter oddities a md_fragments text shows, read from the text alone."""
+    found = set()
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if re.match(r"\| (— \d+ —|- \d+ -) \|", line):
+            found.add("page_row")
+        elif line.startswith("| ") and pipe_cells(line)[0] == "" and is_numbers_row(pipe_cells(line)):
+            found.add("label_split")  # a row of numbers without its label
+        if "申请人情况" in line and i >= 2 and lines[i - 1].startswith("| ---") and lines[i - 2].startswith("| "):
+            found.add("misplaced_row")  # the repeated header under a row from the page before
+    if "三、本年度办理结果" in text:
+        repeats = sum(line.startswith("| 三、本年度办理结果") for line in lines)
+        found.add("labels_repeated" if repeats > 1 else "labels_once")
+    if re.search(r"^# .*政府信息公.*\n[^#\n]*年度报告$", text, re.M):
+        found.add("title_wrapped")
+    if re.search(r"^(## 表三|表三（续）|.*（续表）)", text, re.M):
+        found.add("caption_repeated")
+    return found
+
+
+def test_md_fragments_show_each_converter_oddity_in_some_reports() -> None:
+    counts: dict[str, int] = {}
+    for index in range(40):
+        for oddity in md_oddities(generate.render(report(index), "md_fragments")):
+            counts[oddity] = counts.get(oddity, 0) + 1
+    kinds = ("page_row", "label_split", "misplaced_row", "labels_repeated", "labels_once", "title_wrapped")
+    for oddity in (*kinds, "caption_repeated"):
+        assert 0 < counts.get(oddity, 0) < 40, (oddity, counts)
+
+
+def test_the_oddity_detector_reads_the_text() -> None:
+    clean = "# 某局2020年政府信息公开工作年度报告\n| 表头 | 申请人情况 |\n| --- | --- |\n| 一、本年新收 | 3 |"
+    assert md_oddities(clean) == set()
+    assert md_oddities(clean + "\n| — 4 — |  |") == {"page_row"}
+    assert md_oddities(clean + "\n|  | 3 |") == {"label_split"}
+    assert md_oddities(clean + "\n| --- | --- |\n| 表头 | 申请人情况 |") == {"misplaced_row"}
+
+
+# md_row_tables
+
+
+def test_md_row_tables_print_one_small_table_per_row() -> None:
+    for index in range(RENDERED):
+        s = report(index)
+        lines = generate.render(s, "md_row_tables").splitlines()
+        expected: list[tuple[str, list[str]]] = []
+        for row in printed_rows(s):
+            if row.name == "t4":  # three blocks of five
+                expected += [("t4", row.cells[i : i + 5]) for i in range(0, 15, 5)]
+            else:
+                expected.append((row.name, row.cells))
+        at = [i for i, line in enumerate(lines) if line.startswith("| 数值 |")]
+        assert [lines[i] for i in at] == [pipe(["数值", *cells]) for _, cells in expected], s.name
+        for i, (name, _) in zip(at, expected, strict=True):
+            heading = lines[i - 3]
+            assert heading.startswith("### ") and lines[i - 2].startswith("| 类别 |"), (s.name, name)
+            assert name == "t4" or row_label(s, name) in heading, (s.name, name, heading)
+        number_rows(s)  # the rows compared above hold every gold number
+    assert pipe(["类别", "数据1", "数据2", "数据3", "数据4", "数据5", "数据6", "总计"]) in generate.render(
+        report(0), "md_row_tables"
+    )
+
+
+# crawler
+
+
+def glued(s: generate.Synthetic, row: PrintedRow) -> str:
+    """A row as the crawler prints it: its label, then its cells with nothing between them (表四: no label)."""
+    return ("" if row.name == "t4" else row_label(s, row.name)) + "".join(row.cells)
+
+
+def test_crawler_glues_each_rows_cells_after_its_label() -> None:
+    for index in range(RENDERED):
+        s = report(index)
+        text = generate.render(s, "crawler")
+        top = text[: text.index("年政府信息公开工作年度报告")]  # the page's header lines, above the title
+        assert "首页 > " in top and "发布时间：" in top and "来源：" in top, s.name
+        at = 0
+        for row in number_rows(s):
+            found = text.find(glued(s, row), at)
+            assert found >= 0, (s.name, glued(s, row))
+            if row.name == "t4":  # right under 表四's header row
+                assert text[:found].rstrip(" \n").endswith("尚未审结总计"), s.name
+            at = found + len(glued(s, row))
+
+
+def test_crawler_dumps_tables_per_row_and_on_one_line() -> None:
+    one_line = per_row = glued_minus = 0
+    for index in range(40):
+        text = generate.render(report(index), "crawler")
+        header = next(line for line in text.splitlines() if "申请人情况" in line)
+        one_line += "本年新收" in header
+        per_row += "本年新收" not in header
+        glued_minus += bool(re.search(r"(行政许可|行政处罚|行政强制|管理服务事项|行政事业性收费)[+-]?\d+-\d", text))
+    assert one_line and per_row and glued_minus
+
+
+# html_nested
+
+
+def innermost_rows(soup: BeautifulSoup) -> list[list[str]]:
+    """The cell texts of every row of every table that holds no table."""
+    rows = []
+    for table in soup.find_all("table"):
+        if table.find("table") is None:
+            rows += [[td.get_text(strip=True) for td in tr.find_all("td")] for tr in table.find_all("tr")]
+    return rows
+
+
+def html_row_fits(cells: list[str], row: PrintedRow) -> bool:
+    if row.name.startswith("t2."):  # label first, then the numbers
+        return cells[1 : 1 + len(row.cells)] == row.cells
+    return cells[-len(row.cells) :] == row.cells
+
+
+def test_html_nested_has_merged_cells_inside_a_layout_table() -> None:
+    for index in range(RENDERED):
+        s = report(index)
+        soup = BeautifulSoup(generate.render(s, "html_nested"), "html.parser")
+        assert soup.title is not None and s.gold["organ"] in soup.title.get_text()
+        assert soup.select("table table"), s.name  # the report sits inside a layout table
+        assert "发布机构：" in soup.get_text() and "发文日期：" in soup.get_text()
+        spanned = {td.get_text(strip=True) for td in soup.find_all("td", rowspan=True)}
+        assert {"自然人", "三、本年度办理结果"} <= spanned, s.name
+        assert any(label.endswith("不予公开") for label in spanned), s.name
+        assert soup.find_all("td", colspan=True)
+        find_in_order(s, innermost_rows(soup), number_rows(s), html_row_fits)
+
+
+def test_html_nested_escapes_its_text() -> None:
+    s = report(0)
+    assert s.plan is not None
+    organ, cell = 'A&B<局>"处"', "7<b>&</b>"
+    plan = dataclasses.replace(s.plan, organ=organ, cells={**s.plan.cells, "t3.new.natural": cell})
+    page = generate.render(dataclasses.replace(s, plan=plan), "html_nested")
+    assert "<局>" not in page and "<b>" not in page
+    soup = BeautifulSoup(page, "html.parser")
+    assert soup.title is not None and organ in soup.title.get_text()
+    assert soup.find("td", string=organ) is not None  # in the meta block
+    assert cell in [row[1] for row in innermost_rows(soup) if row and row[0].startswith("一、本年新收")]

@@ -32,6 +32,7 @@ from functools import lru_cache
 from itertools import pairwise
 
 from extractor.layout import CACHED_TEXT_LIMIT, PAGE_NUMBER, Line, layout
+from extractor.relations import relations
 from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, normalise
 from extractor.values import read_cell
 from schemas.flat import Value, cell_types
@@ -46,17 +47,18 @@ EXPLANATIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"(?:19|20)\d{2}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|\d{1,2}\s*月\s*\d{1,2}\s*日"),
     ),
     ("a date", re.compile(r"(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}")),
-    ("an ordinal", re.compile(r"[(（]\s*\d{1,2}\s*[)）]|(?<![\d.])\d{1,2}\s*[.、．](?=\s*[^\d\s.、．])")),
+    ("an ordinal", re.compile(r"[(（]\s*\d{1,2}\s*[)）]|(?<![\d.])\d{1,2}\s*[.、．](?=\s*[^\d\s.、．]|\s*$)")),
     # A crawler dump glues a list item's number to the numbers before it: "…禁止公开00000003.危及…".
-    ("an ordinal", re.compile(r"(?<=\d)[1-9][.、．](?=\s*[\u4e00-\u9fff“\"])")),
+    ("an ordinal", re.compile(r"(?<=\d)[1-9][.、．](?=\s*[\u4e00-\u9fff“\"]|\s*$)")),
     ("a footnote mark", re.compile(r"\[\d{1,2}\]|［\d{1,2}］")),
     ("a header's numbering", re.compile(r"(?:数据|列|栏|第)\s*\d{1,2}(?:\s*[项条款页栏列])?")),
     ("a note's count", re.compile(r"[(（][^()（）]*?[\u4e00-\u9fff][^()（）]*?[)）]")),
 )
 # A number or a no-number mark inside text: digits glued to words or to each other.
 _GLUED = re.compile(r"[+\-−－]?\d[\d,.]*|/|／")
+_MAX_COUNT_DIGITS = 10  # no count in a report reaches 10⁹
 _SPLIT_BUDGET = 200_000  # partial splits tried for one row before it is called ambiguous
-_MAX_READINGS = 8  # readings kept per row; more is as ambiguous as two
+_MAX_READINGS = 64  # readings kept per row, to be resolved by the relations; more is as ambiguous as two
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class RowEvidence:
     readings: tuple[Reading, ...] = ()
     problem: str | None = None  # why there is no reading
     extra: list[Piece] = field(default_factory=list)  # printed under no column of the header
+    complete: bool = True  # False where not every reading could be enumerated: never resolved to one
 
     @property
     def lines(self) -> list[int]:
@@ -186,7 +189,8 @@ def _items(line: Line, explained: list[Explained]) -> Iterator[_Item]:
         reading = read_cell(cell.text)
         if reading.kind in ("number", "null"):
             column = index if line.tabbed else None
-            yield Piece(cell.text, cell.start, cell.end, line.number, reading.kind, column=column)
+            glued = reading.kind == "number" and _glued_digits(cell.text)
+            yield Piece(cell.text, cell.start, cell.end, line.number, reading.kind, glued, None if glued else column)
         elif PAGE_NUMBER.match(cell.text):
             explained.append(Explained(cell.text, cell.start, line.number, "a page number"))
         else:
@@ -215,6 +219,11 @@ def _text_items(text: str, start: int, line: int, explained: list[Explained]) ->
         position = end
     if position < len(text):
         yield _Text(text[position:], line)
+
+
+def _glued_digits(text: str) -> bool:
+    """A run of digits that cannot be one count: a leading zero, or more digits than any count has."""
+    return text.isdigit() and ((len(text) > 1 and text[0] == "0") or len(text) >= _MAX_COUNT_DIGITS)
 
 
 def _explained_spans(text: str) -> list[tuple[int, int, str]]:
@@ -283,7 +292,65 @@ def _read_region(table: str, lines: tuple[Line, ...], template: Template) -> Reg
         if table == "t2" and row.pieces:
             header = _t2_columns(lines, row.pieces[0].line, len(row.keys))
         _read(row, types, by_line, header)
+    if table == "t3":
+        _by_relations(region, template)
     return region
+
+
+_RELATION_BUDGET = 200_000  # rows assigned while resolving readings by the relations, before giving up
+_BALANCE_ROWS = ("t3.new", "t3.carried_over", "t3.total_handled", "t3.carried_forward")
+
+
+def _by_relations(region: Region, template: Template) -> None:
+    """Rows with several readings, resolved together by the relations between rows (handled sums and
+    balances): a combination stands only where every relation whose terms are all printed holds, and
+    is taken only where exactly one combination does. A row whose readings were not all enumerated
+    takes no part."""
+    open_rows = [row for row in region.rows.values() if len(row.readings) > 1]
+    if not open_rows or not all(row.complete for row in region.rows.values()):
+        return
+    # Outcome rows first, so a handled sum is decided as soon as (七)总计 is assigned, then the balances.
+    open_rows.sort(key=lambda row: _BALANCE_ROWS.index(row.key) + 1 if row.key in _BALANCE_ROWS else 0)
+    cells: dict[str, Span | None] = {
+        key: cell
+        for row in region.rows.values()
+        if len(row.readings) == 1
+        for key, cell in zip(row.keys, row.readings[0], strict=True)
+    }
+    printed_keys = {key for row in region.rows.values() if row.readings for key in row.keys}
+    checks = [r for r in relations(template) if not r.id.startswith("t3.row_total") and set(r.keys) <= printed_keys]
+    found: list[tuple[Reading, ...]] = []
+    budget = [_RELATION_BUDGET]
+
+    def search(depth: int, chosen: tuple[Reading, ...]) -> None:
+        if len(found) > 1 or budget[0] < 0:
+            return
+        if depth == len(open_rows):
+            found.append(chosen)
+            return
+        row = open_rows[depth]
+        assigned = set(cells) - {key for later in open_rows[depth + 1 :] for key in later.keys}
+        for reading in row.readings:
+            budget[0] -= 1
+            cells.update(zip(row.keys, reading, strict=True))
+            decided = [r for r in checks if set(r.keys) & set(row.keys) and set(r.keys) <= assigned | set(row.keys)]
+            if all(_holds(r.left, r.right, cells) for r in decided):
+                search(depth + 1, (*chosen, reading))
+        for key in row.keys:
+            cells.pop(key, None)
+
+    search(0, ())
+    if len(found) == 1 and budget[0] >= 0:
+        for row, reading in zip(open_rows, found[0], strict=True):
+            row.readings = (reading,)
+
+
+def _holds(left: Sequence[str], right: Sequence[str], cells: Mapping[str, Span | None]) -> bool:
+    sides = [[cells.get(key) for key in side] for side in (left, right)]
+    if any(cell is None for side in sides for cell in side):
+        return True
+    totals = [sum((cell.number or Decimal(0) for cell in side if cell is not None), Decimal(0)) for side in sides]
+    return totals[0] == totals[1]
 
 
 # Header words naming 表三's and 表四's columns, in column order.
@@ -478,10 +545,12 @@ def _read(row: RowEvidence, types: Mapping[str, type], by_line: Mapping[int, Lin
         elif under is not None and (not extra or not readings):
             readings.insert(0, under)  # numbers past the header's last column: the fallback, not a rival
     elif any(piece.glued for piece in row.pieces):
-        readings = _split_readings(row.pieces, columns)
+        readings, row.complete = _split_readings(row.pieces, columns)
     elif len(row.pieces) == len(columns):
         readings = [tuple(_span(p) for p in row.pieces)]
     readings = _by_sums(list(dict.fromkeys(readings)), row.keys)
+    if not row.complete and len(readings) == 1:
+        readings = readings * 2  # one reading found, but not every way was tried: not proof
     if not readings:
         shown = " ".join(p.text for p in row.pieces)
         row.problem = f"prints ({shown}), which does not fill its {len(columns)} columns in one way"
@@ -540,55 +609,48 @@ def _label_end(line: Line, first_piece: int) -> int:
     return 0
 
 
-def _split_readings(pieces: Sequence[Piece], columns: Sequence[_Column]) -> list[Reading]:
-    """Every way to cut the pieces into exactly one part per column (atomic pieces are one part each)."""
-    found: list[Reading] = []
+def _split_readings(pieces: Sequence[Piece], columns: Sequence[_Column]) -> tuple[list[Reading], bool]:
+    """Every way to cut the pieces into exactly one part per column (atomic pieces are one part each)
+    whose row sums hold, or, where none does, the ways that break them; and whether that is all of
+    them (False where a budget ran out first). A sum is checked as soon as its total is placed."""
+    found: list[Reading] = []  # the row's sums hold
+    breaking: list[Reading] = []  # kept only to tell "one reading, not adding up" from "several"
+    groups = _sum_groups(tuple(column.key for column in columns))
+    closing = {total: group for group in groups for total in [group[0]]}
     budget = [_SPLIT_BUDGET]
 
-    def parts(piece: Piece, column_index: int) -> Iterator[tuple[Span, ...]]:
-        """Ways to cut a glued piece into consecutive cells starting at column `column_index`."""
-        text = piece.text
-
-        def cut(offset: int, column: int) -> Iterator[tuple[Span, ...]]:
-            if offset == len(text):
-                yield ()
-                return
-            if column >= len(columns):
-                return
-            for end in range(offset + 1, len(text) + 1):
-                budget[0] -= 1
-                if budget[0] < 0:
-                    return
-                part = text[offset:end]
-                if columns[column].accepts(part):
-                    span = Span(part, piece.start + offset, piece.start + end, piece.line)
-                    for rest in cut(end, column + 1):
-                        yield (span, *rest)
-
-        yield from cut(0, column_index)
-
-    def walk(index: int, column: int, taken: tuple[Span | None, ...]) -> None:
-        if len(found) > _MAX_READINGS or budget[0] < 0:
+    def place(taken: tuple[Span | None, ...], sums_hold: bool, index: int, offset: int) -> None:
+        budget[0] -= 1
+        if budget[0] < 0 or len(found) > _MAX_READINGS or (not sums_hold and len(breaking) >= 2):
             return
+        column = len(taken)
         if index == len(pieces):
             if column == len(columns):
-                found.append(taken)
+                if sums_hold:
+                    found.append(taken)
+                elif len(breaking) < 2:
+                    breaking.append(taken)
+            return
+        if column == len(columns):
             return
         piece = pieces[index]
-        if column >= len(columns):
-            return
-        if piece.kind == "null":
-            walk(index + 1, column + 1, (*taken, None))
-        elif not piece.glued:
-            walk(index + 1, column + 1, (*taken, _span(piece)))
+        if piece.kind == "null" or not piece.glued:
+            options = [(_span(piece), index + 1, 0)]
         else:
-            for cut_parts in parts(piece, column):
-                walk(index + 1, column + len(cut_parts), taken + cut_parts)
+            options = []
+            for end in range(offset + 1, len(piece.text) + 1):
+                part = piece.text[offset:end]
+                if columns[column].accepts(part):
+                    span = Span(part, piece.start + offset, piece.start + end, piece.line)
+                    options.append((span, index + 1, 0) if end == len(piece.text) else (span, index, end))
+        for cell, next_index, next_offset in options:
+            placed = (*taken, cell)
+            holds = sums_hold and (column not in closing or _adds_up(placed, closing[column]))
+            place(placed, holds, next_index, next_offset)
 
-    walk(0, 0, ())
-    if budget[0] < 0:
-        return found + found[:1]  # not all ways were tried: never unique
-    return found
+    place((), True, 0, 0)
+    complete = budget[0] >= 0 and len(found) <= _MAX_READINGS
+    return (found or breaking), complete
 
 
 def _by_sums(readings: list[Reading], keys: tuple[str, ...]) -> list[Reading]:

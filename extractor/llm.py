@@ -2,8 +2,9 @@
 
 - `llm`: the model reads each table from its section of the report.
 - `hybrid`: the template parser reads first; the model is asked only for the tables
-  where the verifier finds an extraction error. Where both give a value, agreement
-  counts as evidence and disagreement is a finding.
+  where the verifier finds an extraction error (a number unread, unproven or ambiguous
+  included). Where both give a value, agreement counts as evidence and disagreement is
+  a finding: the value the document proves is kept (the parser's, where both are).
 
 Each round, the verifier checks everything read so far. Cells it refuses and that the
 model gave are asked again, alone, with the rule they broke and their rows of the
@@ -18,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extractor.document import Document
-from extractor.evidence import RowEvidence, evidence
+from extractor.evidence import RowEvidence, evidence, prove
 from extractor.inference import LLM
 from extractor.layout import Layout, detect_template, layout
-from extractor.parser import parse, read_meta, report_page
+from extractor.meta import read_meta
+from extractor.parser import parse, report_page
 from extractor.resolver import ground
 from extractor.settings import Settings
 from extractor.verifier import verify
@@ -49,6 +51,7 @@ class Session:
     backend: str
     cells: dict[str, dict[str, Any]] = field(default_factory=dict)  # flat key → cell fields
     from_parser: set[str] = field(default_factory=set)
+    parser_proven: set[str] = field(default_factory=set)  # parser cells the evidence places where the parser did
     from_llm: set[str] = field(default_factory=set)
     calls: list[Attempt] = field(default_factory=list)
     notes: list[Finding] = field(default_factory=list)  # findings of the loop itself
@@ -122,6 +125,12 @@ class Session:
         ours = self.cells[key]["value"]
         if cell.get("value") == ours:
             self.agreed.append(key)
+            if key not in self.parser_proven and cell.get("source") is not None:
+                self.cells[key] = cell  # the same number, at the span the document proves
+                self._checked = None
+            return
+        if key not in self.parser_proven and cell.get("source") is not None:
+            self._take_models(key, cell, ours)
             return
         self.notes.append(
             Finding(
@@ -132,6 +141,24 @@ class Session:
                 zh=f"{key}：模型读作 {cell.get('value')}，模板解析读作 {ours}（已在原文定位），保留后者",
                 en=f"{key}: the model read {cell.get('value')}, the template parser {ours} (grounded);"
                 " kept the parser's",
+            )
+        )
+
+    def _take_models(self, key: str, cell: dict[str, Any], ours: Any) -> None:
+        """The model's value, proven by the document, over a parser value it does not prove."""
+        self.cells[key] = cell
+        self.from_parser.discard(key)
+        self.from_llm.add(key)
+        self._checked = None
+        self.notes.append(
+            Finding(
+                rule="hybrid.disagreement",
+                severity="warning",
+                blame="extraction",
+                cells=[key],
+                zh=f"{key}：模板解析读作 {ours}，原文不能证实；模型读作 {cell['value']}（已在原文定位），采用后者",
+                en=f"{key}: the template parser read {ours}, which the source does not prove; the model read"
+                f" {cell['value']} (grounded); kept the model's",
             )
         )
 
@@ -251,6 +278,17 @@ def _tables_with_extraction_errors(report: Report, findings: list[Finding], page
     return [table for table in TABLES if table in tables and page.sections[table]]
 
 
+def _proven(report: Report, document: Document) -> set[str]:
+    """The parser's cells that the evidence proves at the very span the parser recorded."""
+    cells = dict(iter_cells(report))
+    proof = prove(evidence(document.text, report.template), {key: cell.value for key, cell in cells.items()})
+    return {
+        key
+        for key, span in proof.spans.items()
+        if (source := cells[key].source) is not None and (source.start, source.end) == (span.start, span.end)
+    }
+
+
 def extract_with_llm(document: Document, llm: LLM, settings: Settings, backend: str) -> LLMOutcome:
     """The `llm` and `hybrid` backends, for one document."""
     page = layout(document.text)
@@ -262,6 +300,7 @@ def extract_with_llm(document: Document, llm: LLM, settings: Settings, backend: 
         session = Session(document, page, report.meta, report.template, llm, backend)
         session.cells = {key: cell.model_dump() for key, cell in iter_cells(report) if cell.value is not None}
         session.from_parser = set(session.cells)
+        session.parser_proven = _proven(report, document)
     else:
         page = report_page(document)  # raises NotAReport, as the parser does
         meta = read_meta(page.lines)

@@ -30,8 +30,8 @@ from scripted_server import GoldAnswerer, ScriptedServer  # noqa: E402
 from extractor.evaluate import Gold, load_gold, score  # noqa: E402
 from extractor.inference import LLM  # noqa: E402
 from extractor.ingest import read_document  # noqa: E402
-from extractor.layout import layout  # noqa: E402
-from extractor.parser import detect_template, read_meta  # noqa: E402
+from extractor.layout import detect_template, layout  # noqa: E402
+from extractor.meta import read_meta  # noqa: E402
 from extractor.pipeline import extract_file, to_result  # noqa: E402
 from extractor.resolver import ground  # noqa: E402
 from extractor.settings import Settings  # noqa: E402

@@ -8,8 +8,6 @@ verifier reports the number it left unread.
 
 from __future__ import annotations
 
-import datetime
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,14 +15,12 @@ from typing import Any
 
 from extractor.document import Document
 from extractor.layout import CACHED_TEXT_LIMIT, Cell, Layout, Line, detect_template, layout
-from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, TABLE_HEADER, RowSpec, normalise
+from extractor.meta import read_meta
+from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, TABLE_HEADER, RowSpec
 from extractor.values import read_cell
 from schemas.flat import build_report, cell_types
-from schemas.report import Amount, Count, Meta, Report, Template
+from schemas.report import Amount, Count, Report, Template
 
-_TITLE = re.compile(r"^(?P<organ>.*?)(?P<year>(?:19|20)\d{2})年度?政府信息公开(?:工作)?年度?报告")
-_DOC_NUMBER = re.compile(r"^\S{1,12}〔\d{4}〕\d+号$")
-_DATE_LINE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
 _MAX_LABEL_LINES = 4  # a label is never split over more lines than this
 
 
@@ -54,39 +50,6 @@ def parse(document: Document) -> Report:
 
 
 # Template and meta ---------------------------------------------------------------
-
-
-def _title_match(lines: Sequence[Line]) -> tuple[int, re.Match[str]] | None:
-    for index, line in enumerate(lines[:15]):
-        match = _TITLE.match(normalise(" ".join(cell.text for cell in line.cells)).lstrip("#"))
-        if match:
-            return index, match
-    return None
-
-
-def read_meta(lines: Sequence[Line]) -> Meta:
-    found = _title_match(lines)
-    meta = Meta()
-    if found:
-        index, match = found
-        organ = match["organ"]
-        title = match.group()
-        if not organ and index > 0:  # the organ printed on the line above the title
-            organ = normalise(" ".join(cell.text for cell in lines[index - 1].cells)).lstrip("#")
-            title = organ + title
-        meta = Meta(organ=organ or None, year=int(match["year"]), title=title)
-    for line in lines[:10]:
-        if _DOC_NUMBER.match(normalise(line.cells[0].text)) and len(line.cells) == 1:
-            meta.doc_number = normalise(line.cells[0].text)
-            break
-    for line in lines:
-        if line.end - line.start > 30:
-            continue
-        date = _DATE_LINE.match(normalise(" ".join(cell.text for cell in line.cells)))
-        if date:
-            meta.date = datetime.date(*map(int, date.groups()))
-            break
-    return meta
 
 
 # Rows ------------------------------------------------------------------------

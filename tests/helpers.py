@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 def minimal_pdf(content_stream: bytes, trailer_extra: bytes = b"") -> bytes:
     """A one-page PDF drawing `content_stream`, with a correct cross-reference table."""
@@ -22,3 +24,14 @@ def minimal_pdf(content_stream: bytes, trailer_extra: bytes = b"") -> bytes:
     pdf += b"trailer\n<< /Size %d /Root 1 0 R %s >>\n" % (len(objects) + 1, trailer_extra)
     pdf += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(pdf)
+
+
+ROOT = Path(__file__).parent.parent
+CORPUS = ROOT / "eval" / "corpus"
+GOLD = ROOT / "eval" / "gold"
+
+
+def shared_corpus() -> list[Path]:
+    """The six reports copied from shared/corpus: the fixed set that tests of the store, the review
+    queue and the exports count on. The real reports found later (`real-*`) are scored elsewhere."""
+    return sorted(path for path in CORPUS.iterdir() if not path.name.startswith("real-"))

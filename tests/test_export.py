@@ -16,6 +16,7 @@ import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from helpers import shared_corpus
 
 from extractor import export as export_module
 from extractor.export import FORMATS, ExportError, columns, export, format_for
@@ -23,7 +24,6 @@ from extractor.pipeline import extract_file
 from schemas.flat import contract, label
 from schemas.result import Finding, Result
 
-CORPUS = Path(__file__).parent.parent / "eval" / "corpus"
 META_EN = ["source", "sha256", "organ", "year", "template", "status", "error_count", "warning_count", "error"]
 META_ZH = ["来源文件", "SHA256", "机关", "年度", "模板", "状态", "错误数", "警告数", "错误信息"]
 HUAIAN = "huaian-szf-2024.pdf"
@@ -71,7 +71,7 @@ EXPECTED = {
 def results(tmp_path_factory: pytest.TempPathFactory) -> list[Result]:
     empty = tmp_path_factory.mktemp("bad") / "empty.txt"
     empty.write_bytes(b"")
-    return [extract_file(path) for path in [*sorted(CORPUS.iterdir()), empty]]
+    return [extract_file(path) for path in [*shared_corpus(), empty]]
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import shared_corpus
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -21,7 +22,9 @@ CASES = Path(__file__).parent / "cases"
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     folder = tmp_path / "reports"
-    shutil.copytree(ROOT / "eval" / "corpus", folder)
+    folder.mkdir()
+    for report in shared_corpus():
+        shutil.copy(report, folder)
     for case in CASES.glob("*.txt"):
         shutil.copy(case, folder)
     path = tmp_path / "store.db"

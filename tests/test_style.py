@@ -22,3 +22,10 @@ def test_ci_runs_the_readme_test_command() -> None:
     command = "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest"
     assert command in readme
     assert command in (ROOT / ".ci" / "run").read_text("utf-8")
+
+
+def test_import_contracts_hold() -> None:
+    """The layers in pyproject.toml's [tool.importlinter]: the verifier never consults the parser it checks."""
+    linter = Path(sys.executable).parent / "lint-imports"
+    completed = subprocess.run([str(linter)], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -6,13 +6,13 @@ A right answer from any model must be provable; a number nobody can account for 
 from __future__ import annotations
 
 import hashlib
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import generate
 import pytest
-from helpers import CORPUS, GOLD, ROOT
+from helpers import CORPUS, GOLD
 
 from extractor.document import Document
 from extractor.evaluate import load_gold, same_value
@@ -26,9 +26,6 @@ from extractor.resolver import ground
 from extractor.verifier import verify
 from schemas.flat import build_report, iter_cells
 from schemas.report import Meta
-
-sys.path.insert(0, str(ROOT / "eval"))
-import generate
 
 CASES = Path(__file__).parent / "cases"
 LAYOUTS = ("text", *generate.RENDERINGS)

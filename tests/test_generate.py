@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import generate
 import pytest
 from bs4 import BeautifulSoup
 
@@ -30,10 +30,6 @@ from extractor.pipeline import extract_file
 from extractor.relations import relations
 from extractor.template import OUTCOMES, T2_ROWS, T3_ROWS, T4_BLOCKS
 from schemas.flat import flat_keys
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "eval"))
-
-import generate
 
 SEED = 7
 

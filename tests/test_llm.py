@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import generate
 import pytest
 from scripted_server import GoldAnswerer, Reply, ScriptedServer, completion, prompt_text
 
@@ -254,3 +255,15 @@ def test_gold_answers_with_mistakes_reach_100_percent_after_retries(serve: Any, 
     assert card.field_accuracy == 1.0
     assert card.outcomes()["verified-wrong"] == 0
     assert all(any(a.step == "reask" for a in results[s].attempts) for s in answerer.mistakes)
+
+
+def test_hybrid_asks_for_every_table_whose_numbers_the_parser_left_unread(serve: Any, tmp_path: Path) -> None:
+    """A crawler dump glues its cells: the parser reads none, coverage fails in all three tables."""
+    s = generate.generate(7, 4)
+    path = generate.write_rendering(s, tmp_path, "crawler")
+    assert extract_file(path).status == "flagged"
+    llm, _ = serve(GoldAnswerer.from_folder(tmp_path), backend="hybrid")
+    result = extract_file(path, llm)
+    assert {a.step for a in result.attempts} >= {"t2", "t3", "t4"}
+    golds = load_gold(tmp_path)
+    assert score(golds, {path.name: result}).field_accuracy == 1.0

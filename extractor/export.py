@@ -31,6 +31,7 @@ META = (
     ("source", "source", "来源文件"),
     ("sha256", "sha256", "SHA256"),
     ("organ", "organ", "机关"),
+    ("organ_key", "organ_key", "机关标识"),
     ("year", "year", "年度"),
     ("template", "template", "模板"),
     ("status", "status", "状态"),
@@ -39,13 +40,22 @@ META = (
     ("error", "error", "错误信息"),
 )
 META_KEYS = tuple(key for key, _, _ in META)
-STRING_META = ("source", "sha256", "organ", "template", "status", "error")  # the rest are integers
+STRING_META = ("source", "sha256", "organ", "organ_key", "template", "status", "error")  # the rest are integers
 
 PARQUET_BATCH = 1000
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
 XLSX_MAX_TEXT = 32_767  # Excel's cell limit
 XLSX_SHEET = "reports"
-XLSX_WIDTHS = {"source": 32, "sha256": 18, "organ": 28, "year": 8, "template": 9, "status": 10, "error": 40}
+XLSX_WIDTHS = {
+    "source": 32,
+    "sha256": 18,
+    "organ": 28,
+    "organ_key": 28,
+    "year": 8,
+    "template": 9,
+    "status": 10,
+    "error": 40,
+}
 XLSX_NUMBER_WIDTH = {"en": 14, "zh": 18}
 
 Row = list[Any]
@@ -104,6 +114,7 @@ def _row(result: Result, keys: list[str]) -> Row:
         "source": result.source,
         "sha256": result.sha256,
         "organ": result.organ,
+        "organ_key": result.organ_key,
         "year": result.year,
         "template": result.template,
         "status": result.status,

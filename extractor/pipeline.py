@@ -8,10 +8,11 @@ from extractor.document import Document, IngestError
 from extractor.inference import LLM
 from extractor.ingest import read_document
 from extractor.llm import extract_with_llm
+from extractor.meta import organ_key
 from extractor.parser import NotAReport, parse
 from extractor.verifier import verify
 from schemas.flat import iter_cells, unflatten
-from schemas.report import Meta, Report
+from schemas.report import Meta, Provenance, Report
 from schemas.result import Finding, Result, Status
 
 
@@ -21,16 +22,24 @@ def status_of(findings: list[Finding]) -> Status:
 
 def to_result(report: Report, document: Document, findings: list[Finding]) -> Result:
     cells = dict(iter_cells(report))
+    provenance = {key: cell.source for key, cell in cells.items() if cell.source and cell.value is not None}
+    for name, span in (("organ", report.meta.organ_at), ("year", report.meta.year_at)):
+        if span is not None:
+            start, end = span
+            provenance[name] = Provenance(
+                raw=document.text[start:end], start=start, end=end, page=document.page_at(start)
+            )
     return Result(
         source=document.source,
         sha256=document.sha256,
         organ=report.meta.organ,
+        organ_key=organ_key(report.meta.organ),
         year=report.meta.year,
         template=report.template,
         status=status_of(findings),
         fields={key: cell.value for key, cell in cells.items()},
         findings=findings,
-        provenance={key: cell.source for key, cell in cells.items() if cell.source and cell.value is not None},
+        provenance=provenance,
     )
 
 
@@ -64,7 +73,14 @@ def report_from_result(result: Result) -> Report:
     """A saved result back as a report, provenance included. Raises ValueError if its keys don't fit its template."""
     if result.template is None:
         raise ValueError("the result has no template (was it a failed read?)")
-    report = unflatten(result.template, result.fields, Meta(organ=result.organ, year=result.year))
+    organ_at, year_at = (result.provenance.get(name) for name in ("organ", "year"))
+    meta = Meta(
+        organ=result.organ,
+        year=result.year,
+        organ_at=(organ_at.start, organ_at.end) if organ_at else None,
+        year_at=(year_at.start, year_at.end) if year_at else None,
+    )
+    report = unflatten(result.template, result.fields, meta)
     for key, cell in iter_cells(report):
         cell.source = result.provenance.get(key)
     return report
@@ -84,7 +100,7 @@ def reverify(result: Result, document: Document) -> Result:
         )
         return result.model_copy(update={"status": "flagged", "findings": [finding]})
     return to_result(report, document, verify(report, document)).model_copy(
-        update={"organ": result.organ, "year": result.year}
+        update={"organ": result.organ, "organ_key": organ_key(result.organ), "year": result.year}
     )
 
 

@@ -12,6 +12,7 @@ the report itself is inconsistent (blame "source"); otherwise we misread (blame 
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from decimal import Decimal
 from extractor.document import Document
 from extractor.evidence import Evidence, Piece, Proof, Span, evidence, prove
 from extractor.layout import Line, layout, template_votes
+from extractor.meta import Statement, statements, suffix_only
 from extractor.relations import relations
 from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, RowSpec
 from extractor.values import read_cell
@@ -41,6 +43,11 @@ RULES: dict[str, str] = {
     "t4.block_total": "a 表四 block's 总计 is the sum of its four outcomes",
     "template.headers": "the table headers belong to the template the report was read as",
     "template.year": "the template version fits the statistics year",
+    "meta.missing": "the report's organ and statistics year are both known",
+    "meta.unstated": "the organ and year are what the document states (title, statistics period, publisher, signature)",
+    "meta.year_conflict": "the title and the statistics period state the same year",
+    "meta.year_after_publication": "the statistics year is not after the year the report was published",
+    "meta.organ_suffix": "the organ names a place or body, not only a suffix (人民政府, 局)",
     "structure.missing_table": "each of 表二, 表三 and 表四 is in the source",
     "structure.blank_table": "a table printed without any numbers (an error where its region holds numbers)",
     "structure.missing_row": "each row of a partly filled table is in the source",
@@ -250,21 +257,87 @@ def check_template(context: Context) -> Iterator[Finding]:
             f"the table headers mix in words of the {other} template",
         )
     year = report.meta.year
-    if year is None:
-        yield _finding(
-            "template.year",
-            "warning",
-            "source",
-            "未找到报告标题中的统计年度",
-            "no statistics year found in the report's title",
-        )
-    elif (year >= 2021) != (report.template == "2021"):
+    if year is not None and (year >= 2021) != (report.template == "2021"):
         yield _finding(
             "template.year",
             "warning",
             "source",
             f"{year} 年度报告使用了 {report.template} 版模板",
             f"a report for {year} uses the {report.template} template",
+        )
+
+
+def check_meta(context: Context) -> Iterator[Finding]:
+    """`meta.*`: the organ and year are known, stated by the document, and its statements agree."""
+    meta = context.report.meta
+    found = statements(layout(context.document.text).lines)
+    yield from _missing_meta(meta.organ, meta.year, found)
+    yield from _unstated_meta(meta.organ, meta.year, found)
+    titles = [s for s in found if s.place == "title" and s.year is not None]
+    periods = [s for s in found if s.place == "period"]
+    if titles and periods and titles[0].year != periods[0].year:
+        yield _finding(
+            "meta.year_conflict",
+            "error",
+            "source",
+            f"标题称 {titles[0].year} 年，统计期限却是 {periods[0].year} 年",
+            f"the title says {titles[0].year}, the statistics period {periods[0].year}",
+            lines=[titles[0].line, periods[0].line],
+        )
+    published = [s for s in found if s.place == "published" and s.date is not None]
+    if meta.year is not None and published and meta.year > min(s.date.year for s in published if s.date):
+        first = min(published, key=lambda s: s.date or datetime.date.max)
+        yield _finding(
+            "meta.year_after_publication",
+            "error",
+            "source",
+            f"统计年度 {meta.year} 晚于发布日期 {first.date}",
+            f"the statistics year {meta.year} is after the publication date {first.date}",
+            lines=[first.line],
+        )
+    if meta.organ is not None and suffix_only(meta.organ):
+        yield _finding(
+            "meta.organ_suffix",
+            "warning",
+            "source",
+            f"机关名称“{meta.organ}”只是一个后缀，没有地名或单位名",
+            f"the organ {meta.organ!r} is only a suffix: no place or body is named",
+        )
+
+
+def _missing_meta(organ: str | None, year: int | None, found: list[Statement]) -> Iterator[Finding]:
+    for name, zh, value in (("organ", "机关名称", organ), ("year", "统计年度", year)):
+        if value is not None:
+            continue
+        stated = any(getattr(s, name) is not None for s in found)
+        yield _finding(
+            "meta.missing",
+            "error",
+            "extraction" if stated else "source",
+            f"未读出{zh}" + ("（原文有）" if stated else "（原文标题、统计期限、发布信息中均未找到）"),
+            f"no {name} was read" + (" (the document states one)" if stated else " (the document states none)"),
+        )
+
+
+def _unstated_meta(organ: str | None, year: int | None, found: list[Statement]) -> Iterator[Finding]:
+    organs = {s.organ for s in found if s.organ}
+    if organ is not None and organs and organ not in organs:
+        yield _finding(
+            "meta.unstated",
+            "error",
+            "extraction",
+            f"机关名称“{organ}”不是原文所写（原文：{'、'.join(sorted(organs))}）",
+            f"the organ {organ!r} is not what the document states ({', '.join(sorted(organs))})",
+        )
+    stated = next((s for place in ("period", "title") for s in found if s.place == place and s.year), None)
+    if year is not None and stated is not None and year != stated.year:
+        yield _finding(
+            "meta.unstated",
+            "error",
+            "extraction",
+            f"统计年度 {year} 不是原文所写（原文{'统计期限' if stated.place == 'period' else '标题'}：{stated.year}）",
+            f"the year {year} is not what the document states ({stated.place}: {stated.year})",
+            lines=[stated.line],
         )
 
 
@@ -391,4 +464,11 @@ def check_narrative(context: Context) -> Iterator[Finding]:
                     )
 
 
-CHECKS: tuple[Check, ...] = (check_unread_numbers, check_relations, check_template, check_structure, check_narrative)
+CHECKS: tuple[Check, ...] = (
+    check_unread_numbers,
+    check_relations,
+    check_template,
+    check_meta,
+    check_structure,
+    check_narrative,
+)

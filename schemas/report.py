@@ -187,6 +187,8 @@ class Table4(Strict):
 class Meta(Strict):
     organ: str | None = None
     year: int | None = Field(default=None, description="The year the statistics cover.")
+    organ_at: tuple[int, int] | None = Field(default=None, description="The organ's span in the document text.")
+    year_at: tuple[int, int] | None = Field(default=None, description="The year's span in the document text.")
     title: str | None = None
     doc_number: str | None = Field(default=None, description="文号, where printed.")
     date: datetime.date | None = Field(default=None, description="成文日期, where printed.")

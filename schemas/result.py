@@ -60,12 +60,13 @@ class Result(BaseModel):
     source: str
     sha256: str | None = None
     organ: str | None = None
+    organ_key: str | None = None  # the organ's name normalised: its reports from different years group by it
     year: int | None = None
     template: Template | None = None
     status: Status
     fields: dict[str, int | Decimal | None] = {}
     findings: list[Finding] = []
-    provenance: dict[str, Provenance] = {}  # where each non-null field was read
+    provenance: dict[str, Provenance] = {}  # where each non-null field was read, and the organ and year
     error: str | None = None  # why a `failed` report could not be read
     backend: str = "rules"
     attempts: list[Attempt] = []  # every LLM call made for this report

@@ -24,8 +24,19 @@ from extractor.pipeline import extract_file
 from schemas.flat import contract, label
 from schemas.result import Finding, Result
 
-META_EN = ["source", "sha256", "organ", "year", "template", "status", "error_count", "warning_count", "error"]
-META_ZH = ["来源文件", "SHA256", "机关", "年度", "模板", "状态", "错误数", "警告数", "错误信息"]
+META_EN = [
+    "source",
+    "sha256",
+    "organ",
+    "organ_key",
+    "year",
+    "template",
+    "status",
+    "error_count",
+    "warning_count",
+    "error",
+]
+META_ZH = ["来源文件", "SHA256", "机关", "机关标识", "年度", "模板", "状态", "错误数", "警告数", "错误信息"]
 HUAIAN = "huaian-szf-2024.pdf"
 NANGUAN = "000_5e37bbcb16f0abd5.txt"
 
@@ -33,6 +44,7 @@ NANGUAN = "000_5e37bbcb16f0abd5.txt"
 EXPECTED = {
     HUAIAN: {
         "organ": "淮安市人民政府",
+        "organ_key": "淮安市人民政府",
         "year": "2024",
         "template": "2021",
         "status": "verified",
@@ -114,19 +126,19 @@ def as_number(value: Any) -> Decimal | None:
 def test_columns_are_the_meta_then_every_contract_key_in_order() -> None:
     english = columns("en")
     assert [key for key, _ in english] == [*META_EN, *contract()]
-    assert len(english) == 9 + 226
+    assert len(english) == len(META_EN) + 226
     assert [header for _, header in english] == [*META_EN, *contract()]
 
 
 def test_chinese_headers_are_the_labels_and_unique() -> None:
     chinese = columns("zh")
     assert [key for key, _ in chinese] == [key for key, _ in columns("en")]
-    assert [header for _, header in chinese[:9]] == META_ZH
+    assert [header for _, header in chinese[: len(META_ZH)]] == META_ZH
     fees = "第二十条第（八）项 行政事业性收费 · 本年收费金额（单位：万元）"
     assert dict(chinese)["t2.fees.amount"] == label("t2.fees.amount") == fees
     headers = [header for _, header in chinese]
     assert len(set(headers)) == len(headers)
-    assert all(header == label(key) for key, header in chinese[9:])  # no label needed disambiguating
+    assert all(header == label(key) for key, header in chinese[len(META_ZH) :])  # no label needed disambiguating
 
 
 def test_repeated_labels_get_their_key_deterministically(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -138,7 +150,7 @@ def test_repeated_labels_get_their_key_deterministically(monkeypatch: pytest.Mon
     }
     monkeypatch.setattr(export_module, "contract", lambda: fake)
     headers = [header for _, header in columns("zh")]
-    assert headers[9:] == ["同一个 [t2.a.x]", "不同", "同一个 [t2.c.x]", "机关 [t2.d.x]"]
+    assert headers[len(META_ZH) :] == ["同一个 [t2.a.x]", "不同", "同一个 [t2.c.x]", "机关 [t2.d.x]"]
     assert headers[2] == "机关"  # the meta headers never change
     assert len(set(headers)) == len(headers)
     assert columns("zh") == columns("zh")
@@ -170,7 +182,7 @@ def test_every_format_round_trips(tmp_path: Path, results: list[Result], format:
     assert export(iter(results), path, format, labels) == len(results) == 7
     header, rows = read_back(path, format)
     assert header == [name for _, name in columns(labels)]
-    assert len(header) == 235
+    assert len(header) == 236
     assert len(rows) == 7
     assert [row[0] for row in rows] == [result.source for result in results]
     index = {key: position for position, (key, _) in enumerate(columns(labels))}
@@ -178,7 +190,7 @@ def test_every_format_round_trips(tmp_path: Path, results: list[Result], format:
         row = next(row for row in rows if row[0] == source)
         assert {key: as_text(row[index[key]]) for key in expected} == expected, source
     failed = next(row for row in rows if row[0] == "empty.txt")
-    assert all(as_text(value) == "" for value in failed[9:])
+    assert all(as_text(value) == "" for value in failed[len(META_EN) :])
     assert list(tmp_path.iterdir()) == [path]  # no temporary left behind
 
 
@@ -190,7 +202,7 @@ def test_every_field_value_survives(tmp_path: Path, results: list[Result]) -> No
         export(results, path, format)
         _, rows = read_back(path, format)
         for result, row in zip(results, rows, strict=True):
-            got = [as_number(value) for value in row[9:]]
+            got = [as_number(value) for value in row[len(META_EN) :]]
             want = [as_number(result.fields.get(key)) for key in keys]
             assert got == want, (format, result.source)
 
@@ -208,9 +220,9 @@ def test_xlsx_is_a_plain_frozen_typed_sheet(tmp_path: Path, results: list[Result
     sheet = workbook["reports"]
     assert sheet.freeze_panes == "A2"
     assert sheet.max_row == 9
-    assert sheet.max_column == 235
-    assert [cell.value for cell in sheet[1][:9]] == META_ZH
-    assert sheet.cell(1, 10).value == "第二十条第（一）项 规章 · 本年新制作数量"
+    assert sheet.max_column == 236
+    assert [cell.value for cell in sheet[1][: len(META_ZH)]] == META_ZH
+    assert sheet.cell(1, len(META_ZH) + 1).value == "第二十条第（一）项 规章 · 本年新制作数量"
     assert all(cell.font.b for cell in sheet[1])
     assert sheet.column_dimensions["A"].width == 32
 
@@ -227,7 +239,7 @@ def test_xlsx_is_a_plain_frozen_typed_sheet(tmp_path: Path, results: list[Result
     assert sheet.cell(row, position["year"]).value == 2024
     assert sheet.cell(row, position["organ"]).value == "淮安市人民政府"
     assert sheet.cell(row, position["t2.procurement.amount"]).value is None
-    numbers = [sheet.cell(row, column).value for column in range(10, 236)]
+    numbers = [sheet.cell(row, column).value for column in range(len(META_EN) + 1, sheet.max_column + 1)]
     assert not any(isinstance(value, str) for value in numbers)
     assert sum(isinstance(value, int | float) for value in numbers) == 200
 
@@ -246,7 +258,7 @@ def test_csv_has_a_bom_and_plain_numbers(tmp_path: Path, results: list[Result]) 
     with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     assert len(rows) == 8
-    assert all(len(row) == 235 for row in rows)
+    assert all(len(row) == 236 for row in rows)
     huaian = next(row for row in rows if row[0] == HUAIAN)
     position = {key: number for number, (key, _) in enumerate(columns())}
     assert huaian[position["t2.fees.amount"]] == "96171.6"

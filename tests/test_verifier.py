@@ -90,6 +90,18 @@ def drop_table(table: str) -> Callable[[Report], Report]:
     return edit
 
 
+def both(first: Callable[[str], str], second: Callable[[str], str]) -> Callable[[str], str]:
+    return lambda text: second(first(text))
+
+
+def set_meta(**changes: object) -> Callable[[Report], Report]:
+    def edit(report: Report) -> Report:
+        report.meta = report.meta.model_copy(update=changes)
+        return report
+
+    return edit
+
+
 def read_as_2019(report: Report) -> Report:
     return Report2019(meta=report.meta)
 
@@ -157,7 +169,35 @@ FAILING = {
         replace_once("信息内容\t本年处理决定数量\t\t\n行政处罚", "信息内容\t采购总金额\t\t\n行政处罚"),
     ),
     "a 2020 report on the 2021 template": Case(
-        "template.year", "source", "warning", replace_once("办公室 2022 年政府信息公开", "办公室 2020 年政府信息公开")
+        "template.year",
+        "source",
+        "warning",
+        both(
+            replace_once("办公室 2022 年政府信息公开", "办公室 2020 年政府信息公开"),
+            replace_once("统计期限自 2022 年 1 月 1 日起至 2022 年", "统计期限自 2020 年 1 月 1 日起至 2020 年"),
+        ),
+    ),
+    "a report without its organ": Case("meta.missing", "extraction", "error", edit_report=set_meta(organ=None)),
+    "an organ the document does not state": Case(
+        "meta.unstated", "extraction", "error", edit_report=set_meta(organ="青山市人民政府")
+    ),
+    "a title year the statistics period contradicts": Case(
+        "meta.year_conflict",
+        "source",
+        "error",
+        replace_once("办公室 2022 年政府信息公开", "办公室 2021 年政府信息公开"),
+    ),
+    "a report published before its statistics year ends": Case(
+        "meta.year_after_publication",
+        "source",
+        "error",
+        replace_once(
+            "本年度，本机关未收取信息处理费。",
+            "本年度，本机关未收取信息处理费。\n\n青山市临江区人民政府办公室\n\n2021年1月20日",
+        ),
+    ),
+    "an organ that is only a suffix": Case(
+        "meta.organ_suffix", "source", "warning", replace_once("青山市临江区人民政府办公室 2022", "办公室 2022")
     ),
     "表四 missing": Case(
         "structure.missing_table", "source", "error", cut_from("四、政府信息公开行政复议", "五、存在的主要问题")

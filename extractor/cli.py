@@ -25,7 +25,7 @@ from rich.table import Table
 
 from extractor import export, jobs, review
 from extractor.document import IngestError
-from extractor.evaluate import Scorecard, load_gold, score
+from extractor.evaluate import ReportScore, Scorecard, load_gold, score
 from extractor.inference import LLM
 from extractor.ingest import SUPPORTED_SUFFIXES, read_document
 from extractor.pipeline import extract_safely, failed, reverify
@@ -364,6 +364,8 @@ def evaluate(
 def _card_json(card: Scorecard) -> dict:
     return {
         "field_accuracy": card.field_accuracy,
+        "organ_accuracy": card.organ_accuracy,
+        "year_accuracy": card.year_accuracy,
         "outcomes": card.outcomes(),
         "tables": {t: sum(oks) / len(oks) for t, oks in card.per_table.items()},
         "reports": [
@@ -375,7 +377,8 @@ def _card_json(card: Scorecard) -> dict:
                 "total": r.total,
                 "exact": r.exact,
                 "template_right": r.template_right,
-                "meta_right": r.meta_right,
+                "organ_right": r.organ_right,
+                "year_right": r.year_right,
                 "wrong": r.wrong_keys,
                 "inconsistencies_expected": r.inconsistencies_expected,
                 "inconsistencies_flagged": r.inconsistencies_flagged,
@@ -384,6 +387,11 @@ def _card_json(card: Scorecard) -> dict:
         ],
         "fields": {key: sum(oks) / len(oks) for key, oks in card.per_field.items()},
     }
+
+
+def _meta_cell(report: ReportScore) -> str:
+    wrong = [name for name, right in (("organ", report.organ_right), ("year", report.year_right)) if not right]
+    return f"[red]{' '.join(wrong)}[/]" if wrong else "ok"
 
 
 def _print_card(card: Scorecard, all_fields: bool) -> None:
@@ -406,7 +414,7 @@ def _print_card(card: Scorecard, all_fields: bool) -> None:
             r.outcome if r.outcome != "verified-wrong" else f"[red]{r.outcome}[/]",
             f"{r.right}/{r.total}",
             "ok" if r.template_right else "[red]wrong[/]",
-            "ok" if r.meta_right else "[yellow]differs[/]",
+            _meta_cell(r),
             inconsistencies,
         )
     err.print(reports)
@@ -426,6 +434,8 @@ def _print_card(card: Scorecard, all_fields: bool) -> None:
     err.print(
         f"field accuracy {card.field_accuracy:.2%} over {sum(map(len, card.per_field.values()))} cells; "
         f"{exact}/{len(card.reports)} reports exactly right\n"
+        f"organ right {sum(r.organ_right for r in card.reports)}/{len(card.reports)} ({card.organ_accuracy:.2%}), "
+        f"year right {sum(r.year_right for r in card.reports)}/{len(card.reports)} ({card.year_accuracy:.2%})\n"
         f"{outcomes['verified-right']} verified and right, {outcomes['verified-wrong']} verified and wrong, "
         f"{outcomes['flagged']} flagged, {outcomes['failed']} failed"
     )

@@ -54,7 +54,8 @@ class ReportScore:
     right: int
     total: int
     template_right: bool
-    meta_right: bool  # organ and year
+    organ_right: bool
+    year_right: bool
     wrong_keys: list[str]
     inconsistencies_expected: list[str]
     inconsistencies_flagged: list[str]
@@ -64,10 +65,15 @@ class ReportScore:
         return self.total > 0 and self.right == self.total
 
     @property
+    def meta_right(self) -> bool:
+        return self.organ_right and self.year_right
+
+    @property
     def outcome(self) -> str:
         """verified-right, verified-wrong, flagged or failed."""
         if self.status == "verified":
-            return "verified-right" if self.exact and self.template_right else "verified-wrong"
+            right = self.exact and self.template_right and self.meta_right
+            return "verified-right" if right else "verified-wrong"
         return self.status
 
 
@@ -81,6 +87,14 @@ class Scorecard:
     def field_accuracy(self) -> float:
         cells = [ok for oks in self.per_field.values() for ok in oks]
         return sum(cells) / len(cells) if cells else 0.0
+
+    @property
+    def organ_accuracy(self) -> float:
+        return sum(r.organ_right for r in self.reports) / len(self.reports) if self.reports else 0.0
+
+    @property
+    def year_accuracy(self) -> float:
+        return sum(r.year_right for r in self.reports) / len(self.reports) if self.reports else 0.0
 
     def outcomes(self) -> dict[str, int]:
         counts = dict.fromkeys(("verified-right", "verified-wrong", "flagged", "failed"), 0)
@@ -113,7 +127,8 @@ def score(golds: list[Gold], results: dict[str, Result]) -> Scorecard:
                 right=len(gold.fields) - len(wrong),
                 total=len(gold.fields),
                 template_right=bool(result and result.template == gold.template),
-                meta_right=bool(result and result.organ == gold.organ and result.year == gold.year),
+                organ_right=bool(result and result.organ == gold.organ),
+                year_right=bool(result and result.year == gold.year),
                 wrong_keys=wrong,
                 inconsistencies_expected=sorted(gold.source_inconsistencies),
                 inconsistencies_flagged=flagged,

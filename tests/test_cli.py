@@ -131,6 +131,23 @@ def test_eval_exits_1_when_a_verified_report_holds_a_wrong_number(tmp_path: Path
     assert result.exit_code == 1
 
 
+def test_eval_scores_organ_and_year_apart_and_a_wrong_organ_is_verified_wrong(tmp_path: Path) -> None:
+    saved = tmp_path / "saved.jsonl"
+    run("extract", CORPUS, "-o", saved, "--quiet")
+    card = json.loads(run("eval", "--gold", GOLD, "--results", saved, "--json").stdout)
+    assert (card["organ_accuracy"], card["year_accuracy"]) == (1.0, 1.0)
+    rows = lines_of(saved)
+    for row in rows:
+        if row["source"] == VERIFIED.name:
+            row["organ"] = "人民政府"  # every number right, the organ cut to its tail, still marked verified
+    saved.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    result = run("eval", "--gold", GOLD, "--results", saved, "--json")
+    card = json.loads(result.stdout)
+    assert card["organ_accuracy"] < 1.0 and card["year_accuracy"] == 1.0
+    assert card["outcomes"]["verified-wrong"] == 1
+    assert result.exit_code == 1
+
+
 def test_the_installed_command_runs() -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "extractor", "extract", str(VERIFIED), "--quiet"],

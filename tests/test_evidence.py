@@ -18,8 +18,6 @@ from extractor.document import Document
 from extractor.evaluate import load_gold, same_value
 from extractor.evidence import evidence, prove
 from extractor.ingest import read_document
-from extractor.layout import layout
-from extractor.meta import read_meta
 from extractor.parser import parse
 from extractor.pipeline import extract_file, status_of
 from extractor.resolver import ground
@@ -263,22 +261,3 @@ def test_a_number_outside_any_row_blocks_verified() -> None:
     findings = verify(parse(doc), doc)
     assert any(f.rule == "grounding.unread" and "17" in f.en for f in findings)
     assert status_of(findings) == "flagged"
-
-
-# Who and when, from wrapped titles, the period sentence and the signature ----------------------
-
-
-@pytest.mark.parametrize(
-    "text, organ, year",
-    [
-        ("某某市人民政府2019年政府信息公开工\n作年度报告\n", "某某市人民政府", 2019),
-        ("2019年上海市人民政府办公厅政府信息公开工作年度报告\n", "上海市人民政府办公厅", 2019),
-        ("某某县审计局\n2021年政府信息公开工作年度报告\n", "某某县审计局", 2021),
-        ("政府信息公开工作年度报告\n本报告中所列数据的统计期限自2020年1月1日起至2020年12月31日止。\n", None, 2020),
-        ("名称：某某区农业农村局2022年政府信息公开工作年度报告\n", "某某区农业农村局", 2022),
-        ("年度报告\n正文\n某某镇人民政府\n2023年1月20日\n", "某某镇人民政府", None),
-    ],
-)
-def test_organ_and_year_are_read_where_the_report_states_them(text: str, organ: str | None, year: int | None) -> None:
-    meta = read_meta(layout(text).lines)
-    assert (meta.organ, meta.year) == (organ, year)

@@ -110,6 +110,8 @@ class RowEvidence:
     readings: tuple[Reading, ...] = ()
     problem: str | None = None  # why there is no reading
     extra: list[Piece] = field(default_factory=list)  # printed under no column of the header
+    not_numbers: list[Span] = field(default_factory=list)  # words in a number's place ("NaN"): read as no number
+    words: re.Pattern[str] | None = None  # the row's label words, where the row has a label
     complete: bool = True  # False where not every reading could be enumerated: never resolved to one
 
     @property
@@ -446,7 +448,7 @@ def _anchor_rows(region: Region, chunks: list[_Chunk], words: Sequence[_RowWords
     consumed: set[int] = set()
 
     def row(found: _RowWords, label_chunks: Sequence[_Chunk]) -> RowEvidence:
-        evidence_row = region.rows.setdefault(found.key, RowEvidence(found.key, found.keys))
+        evidence_row = region.rows.setdefault(found.key, RowEvidence(found.key, found.keys, words=found.pattern))
         evidence_row.label_lines += [chunk.line for chunk in label_chunks]
         return evidence_row
 
@@ -527,18 +529,25 @@ def _columns(keys: tuple[str, ...], types: Mapping[str, type]) -> tuple[_Column,
 
 def _read(row: RowEvidence, types: Mapping[str, type], by_line: Mapping[int, Line], header: _Header | None) -> None:
     """Set the row's readings (or the problem that leaves it none)."""
-    if not row.pieces:
-        return  # a label printed without numbers
+    if not row.pieces:  # a label printed without numbers, or with words where its numbers should be
+        for number in row.label_lines:
+            line = by_line[number]
+            if line.tabbed:
+                row.not_numbers += _words_among(line, _label_end(line, len(line.cells), row.words), len(line.cells))
+        return
     columns = _columns(row.keys, types)
     readings: list[Reading] = []
     under, extra = None, []
     on_one_grid_line = len({p.line for p in row.pieces}) == 1 and all(p.column is not None for p in row.pieces)
     if on_one_grid_line:
         line = by_line[row.pieces[0].line]
+        columns_used = [p.column for p in row.pieces if p.column is not None]
+        label_end = _label_end(line, min(columns_used), row.words)
+        row.not_numbers = _words_among(line, label_end, max(columns_used))
         # A header is the row's only where the row's own label stands left of the header's first column.
-        if header is not None and _label_end(line, min(p.column or 0 for p in row.pieces)) <= header.columns[0]:
+        if header is not None and label_end <= header.columns[0]:
             under, extra = _header_reading(row.pieces, header.columns)
-        readings = _grid_readings(row, line, len(columns))
+        readings = _grid_readings(row, line, len(columns), label_end)
         on_header_grid = header is not None and len(line.cells) == header.width
         if under is not None and not extra and on_header_grid:
             readings = [under]  # a true grid: the header's columns are where the cells are
@@ -581,12 +590,13 @@ def _span(piece: Piece) -> Span | None:
     return Span(piece.text, piece.start, piece.end, piece.line) if piece.kind == "number" else None
 
 
-def _grid_readings(row: RowEvidence, line: Line, width: int) -> list[Reading]:
+def _grid_readings(row: RowEvidence, line: Line, width: int, label_end: int) -> list[Reading]:
     """On a grid line the cells after the label are the columns, in order; empty cells before the
-    first number may be a merged label's spacers, so every window that holds all the numbers counts."""
+    first number may be a merged label's spacers, so every window that holds all the numbers counts.
+    A word in a number's place occupies its column: it never lets the numbers after it slide over."""
     first_piece = min(p.column for p in row.pieces if p.column is not None)
+    first_piece = min([first_piece, *(_cell_index(line, word) for word in row.not_numbers)])
     last_piece = max(p.column for p in row.pieces if p.column is not None)
-    label_end = _label_end(line, first_piece)
     cells = line.cells
     by_column = {p.column: p for p in row.pieces}
     readings: list[Reading] = []
@@ -600,13 +610,37 @@ def _grid_readings(row: RowEvidence, line: Line, width: int) -> list[Reading]:
     return readings
 
 
-def _label_end(line: Line, first_piece: int) -> int:
-    """The first cell after the text cells that precede the row's first number."""
+def _label_end(line: Line, first_piece: int, words: re.Pattern[str] | None = None) -> int:
+    """The first cell after the row's label on this line: after the cell its words end in, where a cell
+    holds them; else after the text cells that precede the row's first number."""
+    if words is not None:
+        for index in range(first_piece - 1, -1, -1):
+            if words.search(normalise(line.cells[index].text)):
+                return index + 1
     for index in range(first_piece - 1, -1, -1):
         text = line.cells[index].text
         if text and read_cell(text).kind == "text":
             return index + 1
     return 0
+
+
+_LONGEST_WORD_IN_PLACE = 8  # "NaN", "1e309", "见附件", "未统计": a longer text cell is more of the label
+
+
+def _words_among(line: Line, label_end: int, last_piece: int) -> list[Span]:
+    """Short text cells between the row's label and its last number: words where numbers should be."""
+    found = []
+    for cell in line.cells[label_end : last_piece + 1]:
+        text = cell.text
+        if not text or read_cell(text).kind != "text" or PAGE_NUMBER.match(text) or len(text) > _LONGEST_WORD_IN_PLACE:
+            continue
+        if not text.startswith(("(", "（")):
+            found.append(Span(text, cell.start, cell.end, line.number))
+    return found
+
+
+def _cell_index(line: Line, span: Span) -> int:
+    return next(index for index, cell in enumerate(line.cells) if cell.start == span.start)
 
 
 def _split_readings(pieces: Sequence[Piece], columns: Sequence[_Column]) -> tuple[list[Reading], bool]:
@@ -697,6 +731,7 @@ class Proof:
     unproven: dict[str, str] = field(default_factory=dict)  # key → why its value is not proven
     ambiguous: dict[str, list[Value]] = field(default_factory=dict)  # key → the values the readings allow
     unread: list[Piece | Span] = field(default_factory=list)  # printed numbers no cell accounts for
+    not_numbers: list[Span] = field(default_factory=list)  # words printed where a number should be
     candidates: dict[str, Span] = field(default_factory=dict)  # an ambiguous cell's span in the reading that fits
 
 
@@ -719,6 +754,7 @@ def _table_keys(template: Template, table: str) -> tuple[str, ...]:
 
 def _prove_row(row: RowEvidence, values: Mapping[str, Value], proof: Proof) -> None:
     proof.unread += [piece for piece in row.extra if piece.kind == "number"]
+    proof.not_numbers += row.not_numbers
     if not row.readings:
         proof.unread += row.numbers
         for key in row.keys:

@@ -61,6 +61,18 @@ class Line:
             cells.pop()
         return tuple(cells)
 
+    def cells_after_words(self, words: re.Pattern[str]) -> tuple[Cell, ...]:
+        """The cells after the one the row's label words end in, empty cells at the end dropped: a word
+        printed where a number should be ("NaN") then keeps its column. `cells_after_label` where no one
+        cell holds the words (a label split over cells)."""
+        for index in range(len(self.cells) - 1, -1, -1):
+            if words.search(normalise(self.cells[index].text)):
+                cells = list(self.cells[index + 1 :])
+                while cells and not cells[-1].text:
+                    cells.pop()
+                return tuple(cells)
+        return self.cells_after_label
+
     @cached_property
     def value_cells(self) -> tuple[Cell, ...]:
         """`cells_after_label` without empty cells at the start either (spacers of merged label columns)."""

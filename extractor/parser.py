@@ -17,7 +17,7 @@ from extractor.document import Document
 from extractor.layout import CACHED_TEXT_LIMIT, Cell, Layout, Line, detect_template, layout
 from extractor.meta import read_meta
 from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, TABLE_HEADER, RowSpec
-from extractor.values import read_cell
+from extractor.values import MAX_AMOUNT, MAX_COUNT, read_cell
 from schemas.flat import build_report, cell_types
 from schemas.report import Amount, Count, Report, Template
 
@@ -128,7 +128,10 @@ def _assemble_rows(lines: Sequence[Line], specs: tuple[RowSpec, ...], positional
             flush()  # a header row is never part of a row's label
             continue
         spec = _match(line.label, specs, taken)
-        values = list(line.cells_after_label if positional else line.value_cells)
+        if positional:
+            values = list(line.cells_after_words(spec.pattern) if spec else line.cells_after_label)
+        else:
+            values = list(line.value_cells)
         completes_label = pending.spec is None and pending.values and not values
         # A line with a label and numbers of its own starts a row, even one whose label is cut short.
         own_row = bool(line.label) and bool(values) and spec is None and pending.spec is not None
@@ -179,5 +182,7 @@ def _read_value(kind: type[Count | Amount], printed: Cell, document: Document) -
         return None
     if kind is Count and reading.number != reading.number.to_integral_value():
         return None  # a fraction in a count cell is not a count: left for the verifier to report
+    if reading.number.copy_abs() >= (MAX_AMOUNT if kind is Amount else MAX_COUNT):
+        return None  # beyond any plausible value: never kept as a number (the verifier reports it unread)
     source = {"raw": printed.text, "start": printed.start, "end": printed.end, "page": document.page_at(printed.start)}
     return {"value": int(reading.number) if kind is Count else reading.number, "source": source}

@@ -24,9 +24,9 @@ from extractor.layout import Line, layout, template_votes
 from extractor.meta import Statement, statements, suffix_only
 from extractor.relations import relations
 from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, RowSpec
-from extractor.values import read_cell
-from schemas.flat import Cell, Value, iter_cells, label
-from schemas.report import Report
+from extractor.values import out_of_bounds, read_cell
+from schemas.flat import Cell, Value, cell_types, iter_cells, label
+from schemas.report import Amount, Report
 from schemas.result import Finding
 
 # Every rule the verifier applies. A finding's `rule` is one of these, or (for relations
@@ -37,6 +37,8 @@ RULES: dict[str, str] = {
     "grounding.placement": "a number's recorded span is the one its row and column place it at",
     "grounding.ambiguous": "a row's printed cells fill its columns in one way only",
     "grounding.unread": "every number printed in a table's region was read into a cell, or is explained",
+    "grounding.not_a_number": "no word stands where a number should (NaN, 1e309, 见附件): such a cell is no number",
+    "value.out_of_bounds": "counts are whole numbers from 0 to below 10⁹ (本年增/减 may be negative); amounts < 10¹²",
     "t3.row_total": "a 表三 row's 总计 is the sum of its six applicant columns",
     "t3.handled_sum": "(七)总计 is the sum of all the handling outcomes, per applicant",
     "t3.balance": "new + carried over = total handled + carried forward, per applicant",
@@ -180,6 +182,38 @@ def check_proof(cells: dict[str, Cell], proof: Proof) -> Iterator[Finding]:
                 f" (line {span.line}, {span.text!r})",
                 [key],
                 [span.line],
+            )
+
+
+def check_words_in_number_places(context: Context) -> Iterator[Finding]:
+    """`grounding.not_a_number`: a word in a number's place is read as no number, and a person looks at it."""
+    for word in context.proof.not_numbers:
+        yield _finding(
+            "grounding.not_a_number",
+            "error",
+            "source",
+            f"第 {word.line} 行的“{word.text}”处在数字的位置，按无数字读",
+            f"line {word.line}: {word.text!r} stands where a number should; read as no number",
+            lines=[word.line],
+        )
+
+
+def check_bounds(context: Context) -> Iterator[Finding]:
+    """`value.out_of_bounds`: every value within the bounds of its cell's kind."""
+    types = cell_types(context.report.template)
+    for key, value in context.fields.items():
+        if value is None:
+            continue
+        why = out_of_bounds(value, amount=types[key] is Amount, signed=key.endswith(".change"))
+        if why:
+            blame = "extraction" if key in context.ungrounded else "source"
+            yield _finding(
+                "value.out_of_bounds",
+                "error",
+                blame,
+                f"{key} 的值 {value} 不可能是这一栏的数：{why}",
+                f"{key} = {value} cannot be this cell's number: {why}",
+                [key],
             )
 
 
@@ -466,6 +500,8 @@ def check_narrative(context: Context) -> Iterator[Finding]:
 
 CHECKS: tuple[Check, ...] = (
     check_unread_numbers,
+    check_words_in_number_places,
+    check_bounds,
     check_relations,
     check_template,
     check_meta,

@@ -137,6 +137,15 @@ FAILING = {
     "a table whose printed numbers were not read at all": Case(
         "structure.blank_table", "extraction", "error", edit_report=drop_table("t4")
     ),
+    "a word where a number should be": Case(
+        "grounding.not_a_number", "source", "error", replace_once("行政强制\t96\t\t", "行政强制\tNaN\t\t")
+    ),
+    "a count printed negative": Case(
+        "value.out_of_bounds", "source", "error", replace_once("行政强制\t96\t\t", "行政强制\t-96\t\t")
+    ),
+    "a count beyond any plausible count, misread": Case(
+        "value.out_of_bounds", "extraction", "error", edit_report=misread("t2.coercion.decisions", 10**9)
+    ),
     "a row with one number too few cannot be placed, so its numbers are unread": Case(
         "grounding.unread",
         "extraction",

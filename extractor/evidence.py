@@ -537,7 +537,8 @@ def _read(row: RowEvidence, types: Mapping[str, type], by_line: Mapping[int, Lin
         return
     columns = _columns(row.keys, types)
     readings: list[Reading] = []
-    under, extra = None, []
+    under: Reading | None = None
+    extra: list[Piece] = []
     on_one_grid_line = len({p.line for p in row.pieces}) == 1 and all(p.column is not None for p in row.pieces)
     if on_one_grid_line:
         line = by_line[row.pieces[0].line]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -26,8 +26,8 @@ from extractor.relations import relations
 from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, RowSpec
 from extractor.values import out_of_bounds, read_cell
 from schemas.flat import Cell, Value, cell_types, iter_cells, label
-from schemas.report import Amount, Report
-from schemas.result import Finding
+from schemas.report import Amount, Report, Template
+from schemas.result import Blame, Finding, Severity
 
 # Every rule the verifier applies. A finding's `rule` is one of these, or (for relations
 # and narrative claims) one of these followed by the row, applicant or block it concerns.
@@ -105,8 +105,21 @@ def verify(report: Report, document: Document) -> list[Finding]:
     return findings
 
 
-def _finding(rule: str, severity: str, blame: str, zh: str, en: str, cells=(), lines=()) -> Finding:
+def _finding(
+    rule: str,
+    severity: Severity,
+    blame: Blame,
+    zh: str,
+    en: str,
+    cells: Iterable[str] = (),
+    lines: Iterable[int] = (),
+) -> Finding:
     return Finding(rule=rule, severity=severity, blame=blame, cells=list(cells), lines=list(lines), zh=zh, en=en)
+
+
+def _total(fields: dict[str, Value], keys: Iterable[str]) -> Decimal:
+    """The sum of cells known to be non-null."""
+    return sum((Decimal(value) for key in keys if (value := fields[key]) is not None), Decimal(0))
 
 
 def _line_of(document: Document, offset: int) -> int:
@@ -206,7 +219,7 @@ def check_bounds(context: Context) -> Iterator[Finding]:
             continue
         why = out_of_bounds(value, amount=types[key] is Amount, signed=key.endswith(".change"))
         if why:
-            blame = "extraction" if key in context.ungrounded else "source"
+            blame: Blame = "extraction" if key in context.ungrounded else "source"
             yield _finding(
                 "value.out_of_bounds",
                 "error",
@@ -240,15 +253,14 @@ def check_unread_numbers(context: Context) -> Iterator[Finding]:
 def check_relations(context: Context) -> Iterator[Finding]:
     """The spec's 勾稽关系, wherever all of a relation's terms are non-null."""
     for relation in relations(context.report.template):
-        values = [context.fields[key] for key in relation.keys]
-        if any(value is None for value in values):
+        if any(context.fields[key] is None for key in relation.keys):
             continue
-        left = sum(context.fields[key] for key in relation.left)
-        right = sum(context.fields[key] for key in relation.right)
+        left = _total(context.fields, relation.left)
+        right = _total(context.fields, relation.right)
         if left == right:
             continue
         grounded = not (set(relation.keys) & context.ungrounded)
-        blame = "source" if grounded else "extraction"
+        blame: Blame = "source" if grounded else "extraction"
         why_zh = "报告自身的数字不一致" if grounded else "可能是提取错误"
         why_en = "the report's own printed numbers disagree" if grounded else "an extraction error is likely"
         sources = [context.cells[key].source for key in relation.keys]
@@ -273,7 +285,7 @@ def check_template(context: Context) -> Iterator[Finding]:
     """`template.headers`: the table headers name the template we read; `template.year`: and it fits the year."""
     report = context.report
     votes = template_votes(layout(context.document.text).table_lines)
-    other = "2021" if report.template == "2019" else "2019"
+    other: Template = "2021" if report.template == "2019" else "2019"
     if votes[other] > votes[report.template]:
         yield _finding(
             "template.headers",
@@ -480,19 +492,18 @@ def check_narrative(context: Context) -> Iterator[Finding]:
     for line in context.sections["prose"]:
         text = context.document.text[line.start : line.end]
         for rule, pattern, keys in NARRATIVE_CLAIMS:
-            values = [context.fields[key] for key in keys]
-            if any(value is None for value in values):
+            if any(context.fields[key] is None for key in keys):
                 continue
+            total = _total(context.fields, keys)
             for match in pattern.finditer(text):
                 stated = int(next(group for group in match.groups() if group))
-                if stated != sum(values):
+                if stated != total:
                     yield _finding(
                         rule,
                         "warning",
                         "source",
-                        f"正文第 {line.number} 行称“{match.group()}”，表格中 {' + '.join(keys)} = {sum(values)}",
-                        f"line {line.number} states {match.group()!r},"
-                        f" but the table has {' + '.join(keys)} = {sum(values)}",
+                        f"正文第 {line.number} 行称“{match.group()}”，表格中 {' + '.join(keys)} = {total}",
+                        f"line {line.number} states {match.group()!r}, but the table has {' + '.join(keys)} = {total}",
                         keys,
                         [line.number],
                     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from jinja2 import StrictUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
+from openai.types.chat import ChatCompletionMessageParam
 
 _JINJA = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False)
 
@@ -32,7 +33,7 @@ class Prompt:
     def _templates(self) -> tuple[Template, Template]:
         return _JINJA.from_string(self.system), _JINJA.from_string(self.user)
 
-    def messages(self, context: dict[str, Any]) -> list[dict[str, str]]:
+    def messages(self, context: dict[str, Any]) -> list[ChatCompletionMessageParam]:
         """A fresh list of chat messages (the caller may mutate it)."""
         system, user = self._templates
         return [

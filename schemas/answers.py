@@ -81,7 +81,9 @@ def answer_to_fields(answer: Answer, table: str, template: Template) -> dict[str
 @cache
 def cells_answer(keys: tuple[str, ...]) -> type[Answer]:
     """The answer model of a re-ask: exactly the cells asked for, named by their flat keys."""
-    fields = {f"c{index}": (Number, Field(alias=key, description=label(key))) for index, key in enumerate(keys)}
+    fields: dict[str, Any] = {
+        f"c{index}": (Number, Field(alias=key, description=label(key))) for index, key in enumerate(keys)
+    }
     return create_model("Cells", __base__=Answer, __doc__="The cells asked for, by their keys.", **fields)
 
 

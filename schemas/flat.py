@@ -44,7 +44,9 @@ def cell_types(template: Template) -> dict[str, type[Cell]]:
     model = REPORT_MODELS[template]
     out: dict[str, type[Cell]] = {}
     for table in TABLES:
-        out.update(_cell_paths(model.model_fields[table].annotation, table))
+        table_model = model.model_fields[table].annotation
+        assert isinstance(table_model, type) and issubclass(table_model, BaseModel)
+        out.update(_cell_paths(table_model, table))
     return out
 
 

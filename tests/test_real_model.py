@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parent.parent
+pytestmark = pytest.mark.slow  # llama.cpp's server and a real model: about two minutes
 REPORT = ROOT / "eval" / "corpus" / "huaian-szf-2024.pdf"
 GOLD = ROOT / "eval" / "gold" / "huaian-szf-2024.json"
 

@@ -2,6 +2,7 @@
 
 - Transient faults (timeouts, 429, 5xx, dropped connections) are retried here with
   tenacity: exponential backoff with jitter, honouring Retry-After. The model never sees them.
+  Every request, retry and wait ends by the report's deadline, whatever the server does.
 - An answer that does not fit the schema (malformed JSON, wrong shape) gets one
   re-ask from instructor. Whether the numbers are right is not decided here: the
   verifier decides, and `extractor/llm.py` re-asks.
@@ -181,8 +182,10 @@ class LLM:
         sha256: str,
         step: str,
         round: int,
+        deadline: float | None = None,
     ) -> tuple[BaseModel | None, Attempt]:
-        """The validated answer (or None when it could not be had), and what the call took."""
+        """The validated answer (or None when it could not be had), and what the call took. `deadline` is a
+        `time.monotonic()` moment after which no request is made and none is waited for."""
         call = Attempt(step=step, round=round, outcome="failed")  # summed over the HTTP exchanges it takes
         model = self.settings.model or "default"
         key = self._cache_key(prompt, context, answer, sha256)
@@ -200,9 +203,12 @@ class LLM:
             self.store.log(**logged, outcome="cached", tokens_in=0, tokens_out=0, latency_ms=0)
             call.outcome = "cached"
             return answer.model_validate(hit[0]), call
+        if deadline is not None and deadline <= time.monotonic():
+            call.outcome, call.error = "deadline", "the report's deadline had passed"
+            return None, call
         self._calling = {"call": call, "context": logged, "started": time.perf_counter()}
         try:
-            parsed = self._with_transient_retries(prompt, context, answer, model, call, logged)
+            parsed = self._with_transient_retries(prompt, context, answer, model, call, logged, deadline)
         except IncompleteOutputException:
             call.outcome, call.error = "truncated", "the answer was cut off (finish_reason=length)"
             self._log_exchange("truncated", call.error)
@@ -224,17 +230,22 @@ class LLM:
         model: str,
         call: Attempt,
         logged: dict[str, Any],
+        deadline: float | None,
     ) -> BaseModel:
+        def left() -> float:
+            return self.settings.timeout if deadline is None else max(0.0, deadline - time.monotonic())
+
         retrying = Retrying(
-            stop=stop_after_attempt(self.settings.transient_retries + 1),
+            stop=stop_after_attempt(self.settings.transient_retries + 1) | (lambda _state: left() <= 0),
             retry=retry_if_exception(is_transient),
-            wait=self._wait,
+            wait=lambda state: min(self._wait(state), left()),
             reraise=True,
         )
         for attempt in retrying:
             with attempt:
                 self._calling.update(call=call, context=logged)
                 return self.client.chat.completions.create(
+                    timeout=max(0.001, min(self.settings.timeout, left())),
                     model=model,
                     # A fresh list every time: instructor has mutated the caller's messages in place.
                     messages=prompt.messages(context),

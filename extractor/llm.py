@@ -15,6 +15,7 @@ not kept: its cell is null, and a finding records what the model said.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,10 @@ class Session:
     notes: list[Finding] = field(default_factory=list)  # findings of the loop itself
     agreed: list[str] = field(default_factory=list)  # cells the parser and the model read alike
     _checked: tuple[Report, list[Finding]] | None = None
+    deadline: float = float("inf")  # time.monotonic() by which the report's LLM work ends
+
+    def past_deadline(self) -> bool:
+        return time.monotonic() >= self.deadline
 
     # Reading -------------------------------------------------------------------
 
@@ -103,6 +108,7 @@ class Session:
             sha256=self.document.sha256,
             step=step,
             round=round,
+            deadline=self.deadline,
         )
         self.calls.append(call)
         return result
@@ -217,6 +223,8 @@ class Session:
 
     def finish(self, settings: Settings) -> LLMOutcome:
         """Refuse what never grounded, verify once more, and account for every call."""
+        if self.past_deadline():
+            self.notes.append(_deadline_passed(settings.deadline, len(self.calls)))
         for key in sorted(self.from_llm):
             if self._ungrounded(key):
                 self.notes.append(_refused(key, self.cells[key]["value"]))
@@ -253,6 +261,16 @@ def _agreement(keys: list[str]) -> Finding:
         cells=sorted(set(keys)),
         zh=f"模板解析与模型对 {len(set(keys))} 个单元格的读数一致",
         en=f"the template parser and the model read {len(set(keys))} cells alike",
+    )
+
+
+def _deadline_passed(seconds: float, calls: int) -> Finding:
+    return Finding(
+        rule="llm.deadline",
+        severity="error",
+        blame="extraction",
+        zh=f"模型调用超过了每份报告 {seconds:g} 秒的时限（已调用 {calls} 次），未读完的单元格留空",
+        en=f"the report's LLM deadline of {seconds:g} s passed after {calls} call(s); cells not read are left null",
     )
 
 
@@ -308,9 +326,12 @@ def extract_with_llm(document: Document, llm: LLM, settings: Settings, backend: 
         tables = [table for table in TABLES if page.sections[table]]
         session = Session(document, page, meta, template, llm, backend)
 
-    unread = [table for table in tables if not session.read_table(table, round=1)]
+    session.deadline = time.monotonic() + settings.deadline
+    unread = [table for table in tables if session.past_deadline() or not session.read_table(table, round=1)]
     seen: set[frozenset[tuple[str, tuple[str, ...]]]] = set()
     for round in range(2, settings.max_attempts + 1):
+        if session.past_deadline():
+            break
         if unread:  # a table whose answer never came (cut off, refused, API down) is asked whole again
             unread = [table for table in unread if not session.read_table(table, round)]
             continue

@@ -58,7 +58,11 @@ def extract_document(document: Document, llm: LLM | None = None) -> Result:
     except NotAReport as error:
         return failed(document.source, str(error), document.sha256)
     result = to_result(outcome.report, document, outcome.findings)
-    return result.model_copy(update={"backend": backend, "attempts": outcome.attempts, "usage": outcome.usage})
+    result = result.model_copy(update={"backend": backend, "attempts": outcome.attempts, "usage": outcome.usage})
+    deadline = next((f for f in outcome.findings if f.rule == "llm.deadline"), None)
+    if deadline is not None and all(value is None for value in result.fields.values()):
+        return result.model_copy(update={"status": "failed", "error": deadline.en, "fields": {}, "provenance": {}})
+    return result
 
 
 def extract_file(path: Path, llm: LLM | None = None) -> Result:

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     max_attempts: int = 3  # LLM rounds per report: the first extraction plus re-asks
     transient_retries: int = 5  # per call, for timeouts, 429, 5xx and dropped connections
     timeout: float = 120.0  # seconds per HTTP request
+    deadline: float = 600.0  # seconds per report, for all its LLM calls, retries and waits together
     temperature: float = 0.0
     max_tokens: int = 2048
     store: Path = Path("nianbao.db")

@@ -267,3 +267,31 @@ def test_hybrid_asks_for_every_table_whose_numbers_the_parser_left_unread(serve:
     assert {a.step for a in result.attempts} >= {"t2", "t3", "t4"}
     golds = load_gold(tmp_path)
     assert score(golds, {path.name: result}).field_accuracy == 1.0
+
+
+def test_a_slow_endpoint_never_holds_a_report_past_its_deadline(serve: Any, answerer: GoldAnswerer) -> None:
+    """Per-request timeouts × transient retries × rounds once added up to minutes; the deadline bounds them all."""
+
+    def slow(request: dict[str, Any], number: int) -> Reply:
+        reply = answerer(request, number)
+        reply.delay = 5.0  # longer than the whole deadline
+        return reply
+
+    llm, _ = serve(slow, timeout=3.0, deadline=1.0)
+    started = time.monotonic()
+    result = extract_file(HUAIAN, llm)
+    assert time.monotonic() - started < 4.0  # the deadline, not timeout × retries × rounds
+    assert result.status == "failed" and "deadline" in (result.error or "")
+
+
+def test_a_report_that_hits_its_deadline_after_some_tables_is_flagged(serve: Any, answerer: GoldAnswerer) -> None:
+    def slow_after_first(request: dict[str, Any], number: int) -> Reply:
+        reply = answerer(request, number)
+        reply.delay = 0.0 if number == 1 else 5.0
+        return reply
+
+    llm, _ = serve(slow_after_first, timeout=3.0, deadline=1.5)
+    result = extract_file(HUAIAN, llm)
+    assert result.status == "flagged"
+    assert any(f.rule == "llm.deadline" for f in result.findings)
+    assert any(value is not None for value in result.fields.values())

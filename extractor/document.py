@@ -11,8 +11,10 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+from extractor.errors import NianbaoError
 
-class IngestError(Exception):
+
+class IngestError(NianbaoError):
     """A file that cannot be read as a report. The message names the file and the problem."""
 
     def __init__(self, source: str, problem: str) -> None:

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from extractor.document import Document
+from extractor.errors import NianbaoError
 from extractor.layout import CACHED_TEXT_LIMIT, Cell, Layout, Line, detect_template, layout
 from extractor.meta import read_meta
 from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, TABLE_HEADER, RowSpec
@@ -24,7 +25,7 @@ from schemas.report import Amount, Count, Report, Template
 _MAX_LABEL_LINES = 4  # a label is never split over more lines than this
 
 
-class NotAReport(ValueError):
+class NotAReport(NianbaoError, ValueError):
     """The document holds none of the template's tables."""
 
 

@@ -29,3 +29,11 @@ def test_import_contracts_hold() -> None:
     linter = Path(sys.executable).parent / "lint-imports"
     completed = subprocess.run([str(linter)], cwd=ROOT, capture_output=True, text=True, check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_nianbaos_own_errors_share_one_base() -> None:
+    from extractor.document import IngestError
+    from extractor.errors import NianbaoError
+    from extractor.parser import NotAReport
+
+    assert issubclass(IngestError, NianbaoError) and issubclass(NotAReport, NianbaoError)

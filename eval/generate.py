@@ -21,6 +21,15 @@ The damage a report's text shows is listed in `Synthetic.damage`, never in its g
 prints the same cells as its text (so the same gold) in clean ruled tables: the layout damage
 (split labels, spaced text, page numbers inside a table's text) is the text's alone.
 
+Who and when are damaged too, and the gold stays true: `organ` is the organ as the title prints it
+(never a portal's 发布机构, which may be an office publishing for it), `year` the year the statistics
+period sentence states (统计期限为…至…, 统计时限…, 所列数据的统计期限自…起至…止), which most reports print.
+The title may wrap at any character, organ and year included (title_wrap), print no year
+(year_only_in_period) or the wrong one (year_conflict: one off the period's, in no gold), and sit
+below a portal's metadata rows (portal_meta) or a web page's header lines (crawler_header). These
+kinds draw from a random stream of their own, so the tables and layout of every report are as they
+were before the kinds were added; the PDF and the renderings print the same title and period.
+
 The renderings print the same cells again, as converted files show them: "md_fragments" (a
 PDF-to-markdown conversion: pipe tables cut at page breaks), "md_row_tables" (a small table per
 row), "crawler" (a web page's text dump, cells glued together) and "html_nested" (an old CMS page
@@ -77,8 +86,16 @@ DAMAGE_RATES: dict[str, float] = {
     "thousands": 0.05,  # "3,862"
     "markdown": 0.08,  # "# " / "## " before the title and headings, as converted files have
     "rule_lines": 0.06,  # "---------\t---" under a table's last row
+    # Who and when: how the report states (and garbles) its organ and year. Drawn from a stream of their
+    # own, so that adding them left every report's tables and layout as they were.
+    "title_wrap": 0.12,  # the title over two lines, broken at any character ("某某县人民政府20" / "21年…")
+    "portal_meta": 0.10,  # a portal's 索引号/发布机构/发文日期/名称 rows before the title (发布机构 may be an office)
+    "crawler_header": 0.08,  # a web page's header lines before the title (site, 首页 > …, 发布时间：, 【字体】)
+    "year_only_in_period": 0.06,  # no year in the title: only the statistics period sentence states it
+    "year_conflict": 0.05,  # the title's year one off the period's (the gold year is the period's)
 }
 _LAYOUT_DAMAGE = frozenset({"split_label", "split_label_t2", "spaced_text", "page_break", "t4_split"})
+_META_DAMAGE = ("title_wrap", "portal_meta", "crawler_header", "year_only_in_period", "year_conflict")
 LATE_2019_SHARE = 0.02  # of reports for 2021 onwards, printed on the 2019 table
 NULL_MARKS = ("/", "/", "—", "无")
 
@@ -339,6 +356,11 @@ class Plan:
     applied: set[str] = field(default_factory=set)  # the layout damage (_LAYOUT_DAMAGE) the text really shows
     doc_number: str = ""
     date: str = ""
+    title_year: int | None = None  # the year the title prints (None: it prints none); `year` is the statistics'
+    published: str = ""  # the page's publication date, "2023-01-20"
+    header: list[list[str]] = field(default_factory=list)  # crawler_header: a web page's lines above the title
+    footer: list[str] = field(default_factory=list)  # crawler_header: and below the report
+    portal: list[list[str]] = field(default_factory=list)  # portal_meta: the portal's metadata rows, as cells
 
 
 def _null_cell(rng: random.Random) -> str:
@@ -421,14 +443,26 @@ def _broken(template: str, fields: dict[str, Number | None]) -> list[str]:
     return sorted(broken)
 
 
-def _plan(seed: int, index: int) -> tuple[Plan, random.Random]:
+def _plan(seed: int, index: int) -> tuple[Plan, random.Random, random.Random]:
+    """The plan, the stream that lays it out, and the stream of its who-and-when (organ and year) wording."""
     rng = random.Random(f"nianbao-synthetic:{seed}:{index}")
+    wording = random.Random(f"nianbao-meta:{seed}:{index}")
     organ, kind = _organ(rng)
     profile = _weighted(rng, _PROFILES[kind])
     year = rng.choice((2019, 2020, 2020, 2021, 2022, 2022, 2023, 2023, 2024))
     template = "2019" if year < 2021 or rng.random() < LATE_2019_SHARE else "2021"
     clean = rng.random() < CLEAN_SHARE
-    damage = set() if clean else {name for name, rate in DAMAGE_RATES.items() if rng.random() < rate}
+    damage: set[str] = set()
+    if not clean:
+        damage = {kind for kind, rate in DAMAGE_RATES.items() if kind not in _META_DAMAGE and rng.random() < rate}
+        damage |= {kind for kind in _META_DAMAGE if wording.random() < DAMAGE_RATES[kind]}
+    if "year_only_in_period" in damage:
+        damage.discard("year_conflict")
+    title_year: int | None = year
+    if "year_only_in_period" in damage:
+        title_year = None
+    elif "year_conflict" in damage:  # last year's title kept, or the year of publication put in it
+        title_year = year + wording.choice((-1, -1, 1))
     if template == "2019":
         damage.discard("misprint_header")
     if "cut_off" in damage:
@@ -542,6 +576,7 @@ def _plan(seed: int, index: int) -> tuple[Plan, random.Random]:
         blank_rows=blank_rows,
         style={},
         prose={},
+        title_year=title_year,
     )
     printable = _printed_keys(plan)
     if not any("," in cells[key] for key in printable):
@@ -550,7 +585,7 @@ def _plan(seed: int, index: int) -> tuple[Plan, random.Random]:
         damage.discard("inconsistent")  # nothing printed to misprint
     if "inconsistent" in damage and not _inject_inconsistency(rng, plan, sorted(printable)):
         damage.discard("inconsistent")
-    return plan, rng
+    return plan, rng, wording
 
 
 def _printed_keys(plan: Plan) -> set[str]:
@@ -670,20 +705,49 @@ _OTHER = (
 )
 
 
-def _prose(rng: random.Random, plan: Plan, fields: dict[str, Number | None]) -> dict[str, list[str]]:
+# The statistics period sentence, in the wordings real reports use: {a} the period's first day, {b} its last.
+_PERIODS = (
+    "本报告所列政府信息公开数据统计期限为{a}至{b}。",
+    "本报告所列数据统计期限自{a}起至{b}止。",
+    "本报告中所列数据的统计期限自{a}起至{b}止。",
+    "本报告中所列数据的统计期限自{a}至{b}。",
+    "本报告所列数据统计时限为{a}至{b}。",
+    "报告中所列数据的统计期限为{a}至{b}。",
+    "本年度报告中使用数据统计期限为{a}至{b}。",
+    "本报告统计时限：{a}—{b}。",
+)
+
+
+def _period_sentence(wording: random.Random, plan: Plan) -> str:
+    """The sentence stating the year the statistics cover: always `plan.year`, whatever the title prints."""
+    y = plan.year
+    if wording.random() < 0.35:
+        first, last = f" {y} 年 1 月 1 日", f" {y} 年 12 月 31 日"
+    else:
+        first, last = f"{y}年1月1日", f"{y}年12月31日"
+    if wording.random() < 0.15:  # "…至12月31日止": the year stated once
+        last = last.replace(f"{y}年", "").replace(f" {y} 年", "")
+    sentence = wording.choice(_PERIODS).format(a=first, b=last)
+    if wording.random() < 0.2:
+        phone = f"0{wording.randint(100, 999)}-{wording.randint(2000000, 8999999)}"
+        sentence += f"如对本报告有任何疑问，请与{_publisher(plan)}联系（联系电话：{phone}）。"
+    return sentence
+
+
+def _prose(
+    rng: random.Random, plan: Plan, fields: dict[str, Number | None], wording: random.Random
+) -> dict[str, list[str]]:
     y = plan.year
     n = rng.randint(20, 3000)
     fill = {"n": n, "m": rng.randint(0, max(1, n // 10)), "k": rng.randint(1, 30)}
-    preamble = rng.choice(
+    opening = rng.choice(
         (
-            f"根据《中华人民共和国政府信息公开条例》第五十条规定，{plan.organ}编制了本报告。"
-            f"本报告所列政府信息公开数据统计期限为 {y} 年 1 月 1 日至 {y} 年 12 月 31 日。",
-            "本报告依据《中华人民共和国政府信息公开条例》编制，"
-            f"所列数据统计期限自 {y} 年 1 月 1 日起至 {y} 年 12 月 31 日止。",
-            f"本年度报告根据《中华人民共和国政府信息公开条例》要求编制，由{plan.organ}负责。"
-            f"本报告所列数据统计期限自 {y} 年 1 月 1 日至 {y} 年 12 月 31 日。",
+            f"根据《中华人民共和国政府信息公开条例》第五十条规定，{plan.organ}编制了本报告。",
+            "本报告依据《中华人民共和国政府信息公开条例》编制。",
+            f"本年度报告根据《中华人民共和国政府信息公开条例》要求编制，由{plan.organ}负责。",
         )
     )
+    preamble = opening + _period_sentence(wording, plan)
     who = _short_name(plan)
     overview = [
         f"{y} 年，{who}坚持以公开为常态、不公开为例外，持续深化政务公开，不断提升政府信息公开工作质量。",
@@ -701,8 +765,11 @@ def _prose(rng: random.Random, plan: Plan, fields: dict[str, Number | None]) -> 
     t4_note = []
     if plan.t4_style == "sentence":
         t4_note = [f"{y}年，{who}没有因政府信息公开而被提起行政复议或行政诉讼。"]
+    stated = rng.random() < 0.85
+    if plan.title_year != plan.year:  # the title states no year, or the wrong one: the period sentence must
+        stated = True
     return {
-        "preamble": [preamble] if rng.random() < 0.85 else [],
+        "preamble": [preamble] if stated else [],
         "overview": overview,
         "t2": ["在《条例》第二十条规定的主动公开信息中，第一、五、六、八、九项内容的公开情况详见下表。"]
         if rng.random() < 0.1
@@ -1098,17 +1165,123 @@ def _heading(plan: Plan, text: str, level: int = 2) -> str:
 
 
 def _title(plan: Plan) -> str:
-    return plan.style["title_spaces"].format(o=plan.organ, y=plan.year)
+    """The title as the text prints it on one line, its spaces included."""
+    if plan.title_year is None:
+        return plan.organ + plan.style["title_report"]
+    return plan.style["title_spaces"].format(o=plan.organ, y=plan.title_year)
+
+
+def _plain_title(plan: Plan) -> str:
+    """The title as a portal's 名称 and the renderings print it: no spaces, "…2022年政府信息公开工作年度报告"."""
+    if plan.title_year is None:
+        return plan.organ + plan.style["title_report"]
+    return f"{plan.organ}{plan.title_year}年政府信息公开工作年度报告"
+
+
+def _break_title(title: str, at: int) -> list[str]:
+    """`title` over two lines, broken after its `at`-th character (spaces not counted)."""
+    at = max(1, min(at, len(title.replace(" ", "")) - 1))
+    seen = 0
+    for index, char in enumerate(title):
+        seen += not char.isspace()
+        if seen == at:
+            return [title[: index + 1].strip(), title[index + 1 :].strip()]
+    raise ValueError(f"{title!r} has no character {at}")
+
+
+def _title_lines(plan: Plan) -> list[str]:
+    """The title's lines in the text (and the PDF): one, the organ above the rest, or wrapped at any character."""
+    if "title_wrap" in plan.damage:
+        return _break_title(_title(plan), plan.style["title_break"])
+    if plan.style["title_split"]:
+        return [plan.organ, _plain_title(plan).removeprefix(plan.organ)]
+    return [_title(plan)]
+
+
+def _publisher(plan: Plan) -> str:
+    """A portal's 发布机构: the organ, or the office that publishes for it (the gold organ stays the title's)."""
+    kind = plan.style.get("publisher", "organ")
+    if kind == "site_office" and not _site(plan).endswith("办公室"):
+        return _site(plan) + "办公室"
+    if kind == "organ_office" and not plan.organ.endswith("办公室"):
+        return plan.organ + ("党政办公室" if plan.kind in ("street", "town") else "办公室")
+    return plan.organ
+
+
+_BUTTONS = ("【字体：大 中 小】【打印】", "【字体：大 中 小】【打印】【关闭】", "【字号：大 中 小】【打印本页】")
+
+
+def _header_rows(plan: Plan, wording: random.Random) -> list[list[str]]:
+    """crawler_header: the page's lines above the title, as a crawler saves them."""
+    site = _site(plan)
+    crumbs = (
+        "首页 > 政务公开 > 政府信息公开 > 政府信息公开年报",
+        "当前位置：首页 > 信息公开 > 法定主动公开内容 > 政府信息公开年度报告",
+        "您当前的位置：首页 > 政务公开 > 政府信息公开年报",
+        "首页 > 政府信息公开 > 年度报告",
+    )
+    when = f"发布时间：{plan.published} {wording.randint(8, 18):02d}:{wording.randint(0, 59):02d}"
+    source = f"来源：{wording.choice((plan.organ, plan.organ, _publisher(plan)))}"
+    cells = [when, source] + ([f"浏览次数：{wording.randint(20, 3000)}"] if wording.random() < 0.6 else [])
+    return [
+        [wording.choice((f"{site}门户网站", f"{site}网站", site))],
+        [wording.choice(crumbs)],
+        ["  ".join(cells)] if wording.random() < 0.6 else cells,  # one line, or a cell each
+        [wording.choice(_BUTTONS)],
+    ]
+
+
+def _portal_rows(plan: Plan, wording: random.Random) -> list[list[str]]:
+    """portal_meta: the portal's metadata table above the title, as CMS pages print it."""
+    year = int(plan.published[:4])
+    if wording.random() < 0.6:
+        index = f"{wording.randint(0, 10**9 - 1):09d}/{year}-{wording.randint(1, 99999):05d}"
+    else:
+        code = f"11{wording.randint(0, 10**6 - 1):06d}{wording.randint(0, 10**9 - 1):09d}"  # a credit code
+        index = f"{code}{wording.choice('0123456789X')}/{year}-{wording.randint(1, 999):05d}"
+    published = plan.published
+    if wording.random() < 0.3:
+        published = "{}年{}月{}日".format(*plan.published.split("-"))
+    title = _plain_title(plan)
+    names = [("名称", title)]
+    roll = wording.random()
+    if roll < 0.3:
+        names = [("标题", title)]
+    elif roll < 0.6:
+        names.append(("标题", title))
+    number = plan.doc_number if plan.style["doc_number"] else ""
+    topic = wording.choice(("政务公开", "政务公开", "综合政务/政务公开", "其他"))
+    fields = [("索引号", index), ("发布机构", _publisher(plan)), ("发文日期", published)]
+    rest = [("主题分类", topic), ("文号", number), ("有效性", "有效")]
+    form = wording.choice(("inline", "pairs", "lines"))
+    if form == "inline":  # "索引号：…" cells, three to a row
+        return [
+            [f"{label}：{value}" for label, value in fields],
+            *[[f"{label}：{value}"] for label, value in names],
+            [f"{label}：{value}" for label, value in rest if value],
+        ]
+    if form == "pairs":  # label and value in cells of their own, two pairs to a row (an empty value left blank)
+        pairs = [fields[0], rest[0], fields[1], fields[2], rest[1], rest[2]]
+        rows = [[f"{a}：", x, f"{b}：", y] for (a, x), (b, y) in zip(pairs[::2], pairs[1::2], strict=True)]
+        return rows + [[f"{label}：", value] for label, value in names]
+    return [[f"{label}：{value}"] for label, value in [*fields, *names, *rest] if value]
 
 
 def _render_text(plan: Plan, rng: random.Random) -> str:
     out: list[str] = ["", ""]
+    for row in plan.header:
+        out.append("\t".join(row))
+    out += [""] if plan.header else []
+    for row in plan.portal:
+        out.append("\t".join(row))
+    out += [""] if plan.portal else []
     if plan.style["doc_number"]:
         out += [plan.doc_number, ""]
-    if plan.style["title_split"]:
-        out += [_heading(plan, plan.organ, 1), _heading(plan, f"{plan.year}年政府信息公开工作年度报告", 1), ""]
+    title = _title_lines(plan)
+    if "title_wrap" in plan.damage:  # one heading, wrapped: its second line unmarked
+        out += [_heading(plan, title[0], 1), title[1], ""]
     else:
-        out += [_heading(plan, _title(plan), 1), ""]
+        out += [*(_heading(plan, line, 1) for line in title), ""]
     for paragraph in plan.prose["preamble"]:
         out += [paragraph, ""]
     out += [_heading(plan, "一、总体情况"), ""]
@@ -1140,7 +1313,8 @@ def _render_text(plan: Plan, rng: random.Random) -> str:
     for paragraph in plan.prose["other"]:
         out += [paragraph, ""]
     if plan.date:
-        out += [plan.organ, "", plan.date, ""]
+        out += [plan.organ, "", plan.date, ""]  # the signature: the organ's full name, the date below it
+    out += [*plan.footer, ""] if plan.footer else []
     return "\n".join(out)
 
 
@@ -1280,14 +1454,17 @@ def _draw_pdf(plan: Plan, path: Path) -> None:
         for paragraph in paragraphs:
             add(paragraph, "plain" if len(paragraph) < 40 else "body")
 
+    for row in [*plan.header, *plan.portal]:  # a web page printed to PDF
+        add("    ".join(cell for cell in row if cell), "plain")
     if plan.style["doc_number"]:
         add(plan.doc_number, "plain")
     title = _title(plan)
-    if plan.style["title_split"] or len(title) > 28:
-        add(plan.organ, "title")
-        add(f"{plan.year}年政府信息公开工作年度报告", "title")
+    if "title_wrap" not in plan.damage and not plan.style["title_split"] and len(title) > 28:
+        lines = [plan.organ, _plain_title(plan).removeprefix(plan.organ)]
     else:
-        add(title, "title")
+        lines = _title_lines(plan)
+    for line in lines:
+        add(line, "title")
     for paragraph in plan.prose["preamble"]:
         add(paragraph)
     section("一、总体情况", plan.prose["overview"])
@@ -1304,6 +1481,8 @@ def _draw_pdf(plan: Plan, path: Path) -> None:
         section("六、其他需要报告的事项", plan.prose["other"])
         if plan.date:
             story += [Spacer(1, 24), Paragraph(plan.organ, styles["plain"]), Paragraph(plan.date, styles["plain"])]
+        for line in plan.footer:
+            add(line, "plain")
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
@@ -1339,7 +1518,7 @@ Block = tuple[str, str]  # ("title" | "heading" | "paragraph" | "line" | "closin
 def _outline(plan: Plan) -> list[Block]:
     """The report's blocks in the order the text prints them: the same sections, tables and cut."""
     blocks: list[Block] = [("line", plan.doc_number)] if plan.style["doc_number"] else []
-    blocks.append(("title", f"{plan.organ}{plan.year}年政府信息公开工作年度报告"))
+    blocks.append(("title", _plain_title(plan)))
     blocks += [("paragraph", paragraph) for paragraph in plan.prose["preamble"]]
     sections = [
         ("一、总体情况", "overview", ""),
@@ -1513,10 +1692,15 @@ def _render_md_fragments(plan: Plan, rng: random.Random) -> str:
         return mark.format(next(numbers))
 
     odd = [oddity for oddity in _ODDITIES if rng.random() < 0.4]  # what this report's tables show, if they can
-    lines: list[str] = []
+    lines = ["  ".join(cell for cell in row if cell) for row in [*plan.header, *plan.portal]]  # the PDF's page header
+    lines += [""] if lines else []
     for kind, text in _outline(plan):
         if kind == "title":
-            lines += [*_wrapped_title(rng, text), ""]
+            wrapped = _wrapped_title(rng, text)
+            if "title_wrap" in plan.damage:  # as the PDF draws it
+                first, second = _break_title(text, plan.style["title_break"])
+                wrapped = ["# " + first, second]
+            lines += [*wrapped, ""]
         elif kind == "heading":
             lines += [page(), ""] if rng.random() < 0.15 else []
             lines += ["## " + text, ""]
@@ -1670,6 +1854,8 @@ def _render_crawler(plan: Plan, rng: random.Random) -> str:
         "【字体：大 中 小】【打印】【关闭】",
         *gap,
     ]
+    if plan.portal:  # the metadata table, its cells glued
+        lines += ["".join(row) for row in plan.portal] + gap
     for kind, text in _outline(plan):
         if kind == "table":
             rows = ["".join(cell.text for cell in row if cell) for row in _table(plan, text, rng).grid]
@@ -1688,7 +1874,7 @@ def _render_html_nested(plan: Plan, rng: random.Random) -> str:
     blank = rng.choice(("", "&nbsp;"))  # how an empty cell is written
     pasted = rng.random() < 0.5  # cell text inside <p><span>, as pasted from Word
     strong = rng.random() < 0.5  # headings as bold paragraphs, else <h3>
-    site, title = _site(plan), f"{plan.organ}{plan.year}年政府信息公开工作年度报告"
+    site, title = _site(plan), _plain_title(plan)
     e = html.escape
     body: list[str] = []
     for kind, text in _outline(plan):
@@ -1706,10 +1892,12 @@ def _render_html_nested(plan: Plan, rng: random.Random) -> str:
     meta = [
         '<table class="xxgk-meta" width="100%" border="0" cellspacing="0" cellpadding="0">',
         f"<tr><td>索引号：</td><td>{index}</td><td>主题分类：</td><td>政务公开</td></tr>",
-        f"<tr><td>发布机构：</td><td>{e(plan.organ)}</td><td>发文日期：</td><td>{_published(plan, rng)}</td></tr>",
+        f"<tr><td>发布机构：</td><td>{e(_publisher(plan))}</td>"
+        f"<td>发文日期：</td><td>{_published(plan, rng)}</td></tr>",
         f"<tr><td>文　　号：</td><td>{e(plan.doc_number) if plan.style['doc_number'] else ''}</td>"
         "<td>有 效 性：</td><td>有效</td></tr>",
         f'<tr><td>名　　称：</td><td colspan="3">{e(title)}</td></tr>',
+        f'<tr><td>标　　题：</td><td colspan="3">{e(title)}</td></tr>',
         "</table>",
     ]
     page = [
@@ -1769,19 +1957,39 @@ _RENDERERS: dict[str, Callable[[Plan, random.Random], str]] = {
 
 def generate(seed: int, index: int) -> Synthetic:
     """Report `index` of the series `seed`: the same pair always gives the same report."""
-    plan, rng = _plan(seed, index)
+    plan, rng, wording = _plan(seed, index)
     _choose_style(rng, plan)
+    _choose_wording(wording, plan)
     name = f"syn-{seed}-{index:06d}"
     gold = _gold(plan, name + ".txt")
-    plan.prose = _prose(rng, plan, gold["fields"])
+    plan.prose = _prose(rng, plan, gold["fields"], wording)
     abbreviation = plan.organ[:2] + rng.choice(("政办", "办", "发"))
     plan.doc_number = f"{abbreviation}〔{plan.year + 1}〕{rng.randint(1, 30)}号"
     plan.date = f"{plan.year + 1}年{rng.randint(1, 3)}月{rng.randint(1, 28)}日" if rng.random() < 0.6 else ""
+    if plan.date:
+        published = tuple(int(part) for part in re.findall(r"\d+", plan.date))
+    else:
+        published = (plan.year + 1, wording.randint(1, 3), wording.randint(1, 28))
+    plan.published = "{}-{:02d}-{:02d}".format(*published)
+    if "crawler_header" in plan.damage:
+        plan.header = _header_rows(plan, wording)
+        if wording.random() < 0.5:
+            plan.footer = ["【打印本页】【关闭窗口】", f"主办单位：{_site(plan)}办公室"]
+    if "portal_meta" in plan.damage:
+        plan.portal = _portal_rows(plan, wording)
     text = _render_text(plan, rng)
     if plan.template == "2019" and " " in plan.style["prev_items"] + plan.style["change"]:
         plan.applied.add("spaced_text")
     plan.damage = {kind for kind in plan.damage if kind not in _LAYOUT_DAMAGE or kind in plan.applied}
     return Synthetic(name=name, text=text, gold=gold, damage=tuple(sorted(plan.damage)), plan=plan)
+
+
+def _choose_wording(wording: random.Random, plan: Plan) -> None:
+    """How the report names itself: the year-less title's words, where a wrapped title breaks, who publishes it."""
+    government = plan.organ.endswith("政府") and wording.random() < 0.5
+    plan.style["title_report"] = "信息公开工作年度报告" if government else "政府信息公开工作年度报告"
+    plan.style["title_break"] = wording.randint(1, len(_title(plan).replace(" ", "")) - 1)  # any character
+    plan.style["publisher"] = _weighted(wording, (("organ", 0.6), ("site_office", 0.25), ("organ_office", 0.15)))
 
 
 def _write_gold(gold: Gold, path: Path) -> None:

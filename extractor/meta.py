@@ -42,6 +42,9 @@ _LABEL = re.compile(r"^(?:名称|标题|题名|文章标题|信息名称)[:：]"
 _DOC_NUMBER = re.compile(r"^\S{1,12}〔\d{4}〕\d+号$")
 _DATE_LINE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
 _TITLE_LINES = 25  # the title is among a report's first lines
+# The words an organ's whole name ends with; a line ending with one is an organ, not a fragment of one.
+_WHOLE_ORGAN = re.compile(r"(?:政府|办公室|办公厅|局|委员会|委|办事处|厅|院|中心|所|队|站|部|处|会|公司|馆|校|办)$")
+_REPORT_WORDS = re.compile(r"信息公开|年报|报告|公开|政务")
 _SHORTEST_WHOLE_ORGAN = 4  # "某某县审计局" cut to "计局" is no organ's whole name
 _LONGEST_TITLE = 120
 _LONGEST_SIGNATURE = 30
@@ -126,6 +129,8 @@ def _title_in(text: _Text, above: _Text | None) -> Statement | None:
     if match.re is not _ORGAN_FIRST and _reports_own_government(match["organ"]):
         end -= 2  # "…审计局政府信息公开…": 政府 belongs to the report's name
     organ, organ_at = text.text[start:end], text.span(start, end) if end > start else None
+    if re.search(r"\d", organ):
+        return None  # an organ's name has no digits: this is a year cut by a line break ("22年…")
     if not organ and above is not None and _title_like(above) and not re.search(r"\d", above.text):
         organ, organ_at = above.text, above.span(0, len(above.text))  # the organ on the line above the title
     return Statement(
@@ -149,13 +154,18 @@ def _title_like(text: _Text) -> bool:
 
 
 def _wrapped_title_in(first: _Text, second: _Text, above: _Text | None) -> Statement | None:
-    """A title that breaks onto the next line at any point, the organ or the year included. Where the
-    second line is a title alone, the break is taken only where that title's organ is too short to be
-    a whole name ("…某某县人民" / "政府2021年…")."""
+    """A title that breaks onto the next line at any point, the organ or the year included.
+
+    Where the second line is a title alone ("住房和城乡建设局2020年…"), the first is its start only where
+    it is a fragment of a name ("兴松市", "丰松县嘉"): not a whole organ of its own ("某某县人民政府办公室",
+    an issuing office printed above the title) and no words of the report's name."""
     if not _title_like(first) or not second.text:
         return None
     alone = _title_in(second, None)
-    if alone is not None and alone.organ and len(alone.organ) >= _SHORTEST_WHOLE_ORGAN and not suffix_only(alone.organ):
+    whole = (
+        alone is not None and alone.organ and len(alone.organ) >= _SHORTEST_WHOLE_ORGAN and not suffix_only(alone.organ)
+    )
+    if whole and not _name_fragment(first.text):
         return None
     joined = first + second
     match = _ORGAN_FIRST.match(joined.text) or _YEAR_FIRST.match(joined.text) or _NO_YEAR.match(joined.text)
@@ -164,12 +174,19 @@ def _wrapped_title_in(first: _Text, second: _Text, above: _Text | None) -> State
     return _title_in(joined, above)
 
 
+def _name_fragment(text: str) -> bool:
+    """The start of an organ's name, cut by a line break: no whole organ, no words of a report's name."""
+    return not _WHOLE_ORGAN.search(text) and not _REPORT_WORDS.search(text) and not re.search(r"\d", text)
+
+
 def _periods(lines: Sequence[Line]) -> Iterable[Statement]:
-    for line in lines:
-        text = _normalised(line)
-        match = _PERIOD.search(text.text)
-        if match:
-            yield Statement("period", line.number, year=int(match["year"]), year_at=text.span(*match.span("year")))
+    """The statistics period's year, also where the sentence wraps across lines (a PDF's text layer)."""
+    texts = [_normalised(line) for line in lines]
+    for text, following in zip(texts, [*texts[1:], None], strict=True):
+        joined = text + following if following is not None else text
+        match = _PERIOD.search(joined.text)
+        if match and match.start() < len(text.text):
+            yield Statement("period", text.line, year=int(match["year"]), year_at=joined.span(*match.span("year")))
             return
 
 

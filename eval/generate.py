@@ -57,8 +57,8 @@ if __package__ in (None, ""):  # run as a script from anywhere: the repo's packa
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from extractor.relations import relations
-from extractor.template import APPLICANTS, OUTCOMES, T2_ROWS, T3_ROWS, T4_BLOCKS
 from schemas.flat import flat_keys
+from schemas.template import APPLICANTS, OUTCOMES, T2_ROWS, T3_ROWS, T4_BLOCKS
 
 Gold = dict[str, Any]
 Number = int | float

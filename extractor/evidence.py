@@ -33,10 +33,10 @@ from itertools import pairwise
 
 from extractor.layout import CACHED_TEXT_LIMIT, PAGE_NUMBER, Line, layout
 from extractor.relations import relations
-from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, normalise
 from extractor.values import read_cell
 from schemas.flat import Value, cell_types
 from schemas.report import Amount, Template
+from schemas.template import T2_ROWS, T3_ROWS, T4_KEYS, normalise
 
 TABLES = ("t2", "t3", "t4")
 

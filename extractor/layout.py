@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from extractor.template import SECTION_ANCHORS, SECTION_HEADINGS, TEMPLATE_SIGNALS, normalise
 from extractor.values import read_cell
 from schemas.report import Template
+from schemas.template import SECTION_ANCHORS, SECTION_HEADINGS, TEMPLATE_SIGNALS, normalise
 
 PAGE_NUMBER = re.compile(r"^[-—–－]\s*\d+\s*[-—–－]$|^第\s*\d+\s*页(\s*共\s*\d+\s*页)?$")
 _PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")

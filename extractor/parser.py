@@ -17,10 +17,10 @@ from extractor.document import Document
 from extractor.errors import NianbaoError
 from extractor.layout import CACHED_TEXT_LIMIT, Cell, Layout, Line, detect_template, layout
 from extractor.meta import read_meta
-from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, TABLE_HEADER, RowSpec
 from extractor.values import MAX_AMOUNT, MAX_COUNT, read_cell
 from schemas.flat import build_report, cell_types
 from schemas.report import Amount, Count, Report, Template
+from schemas.template import T2_ROWS, T3_ROWS, T4_KEYS, TABLE_HEADER, RowSpec
 
 _MAX_LABEL_LINES = 4  # a label is never split over more lines than this
 

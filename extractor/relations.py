@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from extractor.template import APPLICANTS, OUTCOMES, T3_ROWS, T4_BLOCKS
 from schemas.report import Template
+from schemas.template import APPLICANTS, OUTCOMES, T3_ROWS, T4_BLOCKS
 
 _NOT_OUTCOMES = {"t3.new", "t3.carried_over", "t3.total_handled", "t3.carried_forward"}
 

@@ -23,11 +23,11 @@ from extractor.evidence import Evidence, Piece, Proof, Span, evidence, prove
 from extractor.layout import Line, layout, template_votes
 from extractor.meta import Statement, statements, suffix_only
 from extractor.relations import relations
-from extractor.template import T2_ROWS, T3_ROWS, T4_KEYS, RowSpec
 from extractor.values import out_of_bounds, read_cell
 from schemas.flat import Cell, Value, cell_types, iter_cells, label
 from schemas.report import Amount, Report, Template
 from schemas.result import Blame, Finding, Severity
+from schemas.template import T2_ROWS, T3_ROWS, T4_KEYS, RowSpec
 
 # Every rule the verifier applies. A finding's `rule` is one of these, or (for relations
 # and narrative claims) one of these followed by the row, applicant or block it concerns.

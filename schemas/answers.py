@@ -15,9 +15,9 @@ from typing import Annotated, Any
 from instructor import OpenAISchema
 from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model
 
-from extractor.template import T2_ROWS, T3_ROWS, T4_BLOCKS, T4_KEYS, RowSpec
 from schemas.flat import cell_types, label
 from schemas.report import Amount, Template
+from schemas.template import T2_ROWS, T3_ROWS, T4_BLOCKS, T4_KEYS, RowSpec
 
 TABLE_TITLES = {
     "t2": "表二 主动公开政府信息情况（第二十条第（一）（五）（六）（八）（九）项）",

@@ -28,8 +28,8 @@ from bs4 import BeautifulSoup
 from extractor.evaluate import Gold, load_gold, score
 from extractor.pipeline import extract_file
 from extractor.relations import relations
-from extractor.template import OUTCOMES, T2_ROWS, T3_ROWS, T4_BLOCKS
 from schemas.flat import flat_keys
+from schemas.template import OUTCOMES, T2_ROWS, T3_ROWS, T4_BLOCKS
 
 SEED = 7
 

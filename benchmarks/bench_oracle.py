@@ -7,7 +7,7 @@ The scripted OpenAI-compatible server of the tests answers every question with t
 `--backend hybrid`, and, as the baseline measured in the same run, through the template parser alone.
 
 Sets: the gold set (eval/gold and tests/cases), generated text reports, generated PDFs, and each
-rendering of `eval/generate.py` (markdown fragments, one markdown table per row, crawler dumps,
+rendering of `eval/generate/` (markdown fragments, one markdown table per row, crawler dumps,
 nested HTML). Printed per set and backend:
 
 - field accuracy over the cells the document can settle, and apart from it the cells whose split

@@ -1,4 +1,4 @@
-"""The generator of synthetic reports (eval/generate.py) is a test-time tool: importable as `generate`."""
+"""The generator of synthetic reports (eval/generate/) is a test-time tool: importable as `generate`."""
 
 import sys
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""The synthetic report generator (eval/generate.py): deterministic, true to the contract, and read back by the parser.
+"""The synthetic report generator (eval/generate/): deterministic, true to the contract, and read back by the parser.
 
 The parser must read every kind of damage the generator prints, including the two that
 were gaps when the generator was written (now fixed in `extractor/parser.py`):
@@ -24,6 +24,8 @@ from typing import Any
 import generate
 import pytest
 from bs4 import BeautifulSoup
+from generate.labels import _row_cells, _t2_label, _t3_labels
+from generate.meta import _plain_title
 
 from extractor.evaluate import Gold, load_gold, score
 from extractor.pipeline import extract_file
@@ -261,9 +263,9 @@ def printed_rows(s: generate.Synthetic) -> list[PrintedRow]:
     plan = s.plan
     assert plan is not None
     specs = [*T2_ROWS[plan.template], *T3_ROWS[plan.template][: plan.t3_printed_rows]]
-    rows = [PrintedRow(spec.key, spec.cell_keys(), generate._row_cells(plan, spec.key, spec.columns)) for spec in specs]
+    rows = [PrintedRow(spec.key, spec.cell_keys(), _row_cells(plan, spec.key, spec.columns)) for spec in specs]
     if plan.t4_style in ("table", "bare"):
-        cells = [cell for block in T4_BLOCKS for cell in generate._row_cells(plan, f"t4.{block}", OUTCOMES)]
+        cells = [cell for block in T4_BLOCKS for cell in _row_cells(plan, f"t4.{block}", OUTCOMES)]
         rows.append(PrintedRow("t4", T4_KEYS, cells))
     return rows
 
@@ -287,8 +289,8 @@ def row_label(s: generate.Synthetic, row: str) -> str:
     plan = s.plan
     assert plan is not None
     if row.startswith("t2."):
-        return generate._t2_label(plan, row)
-    labels = dict(generate._t3_labels(plan.template, plan.style))[row]
+        return _t2_label(plan, row)
+    labels = dict(_t3_labels(plan.template, plan.style))[row]
     return [label for label in labels if label][-1]
 
 
@@ -644,7 +646,7 @@ def test_title_wrap_is_drawn_the_same_way_in_the_pdf_and_the_markdown(tmp_path: 
     assert lines[at + 1] == second, lines[at : at + 2]
     markdown = generate.render(s, "md_fragments").splitlines()
     at = markdown.index("# " + first)
-    assert first + markdown[at + 1] == generate._plain_title(s.plan), markdown[at : at + 2]
+    assert first + markdown[at + 1] == _plain_title(s.plan), markdown[at : at + 2]
 
 
 def test_year_only_in_period_states_the_year_in_the_period_sentence_alone() -> None:
@@ -719,7 +721,7 @@ def test_html_nested_meta_carries_name_title_and_publisher() -> None:
         soup = BeautifulSoup(generate.render(s, "html_nested"), "html.parser")
         cells = [td.get_text(strip=True) for td in soup.select("table.xxgk-meta td")]
         labels = {re.sub(r"\s", "", cell): cells[index + 1] for index, cell in enumerate(cells[:-1])}
-        assert labels["名称："] == labels["标题："] == generate._plain_title(s.plan), s.name
+        assert labels["名称："] == labels["标题："] == _plain_title(s.plan), s.name
         assert labels["名称："].startswith(s.gold["organ"])
         assert labels["发布机构："] == s.gold["organ"] or labels["发布机构："].endswith("办公室"), s.name
 

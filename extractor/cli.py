@@ -2,51 +2,210 @@
 
 Results go to stdout (or --output) as JSON lines; tables and summaries go to stderr.
 Exit codes: 0 every report verified; 1 some flagged, none failed; 2 bad usage;
-3 some report could not be read. `eval` exits 1 when a verified report holds a wrong number.
+3 some report could not be read; 4 an internal error (a bug: --debug shows its traceback);
+5 the store cannot be used (in use by another run, damaged, from a newer nianbao, read-only)
+or the disk is full. `eval` exits 1 when a verified report holds a wrong number.
 """
 
 from __future__ import annotations
 
+import errno
+import functools
+import inspect
 import json
+import os
+import stat
 import sys
 import time
+import traceback
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, Any, NoReturn, TextIO
 
+import click
 import typer
 from pydantic import ValidationError
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from extractor import export, jobs, review
 from extractor.document import IngestError
+from extractor.errors import NianbaoError
 from extractor.evaluate import ReportScore, Scorecard, load_gold, score
 from extractor.inference import LLM
 from extractor.ingest import SUPPORTED_SUFFIXES, read_document
+from extractor.jobs import Unreadable
 from extractor.pipeline import extract_safely, failed, reverify
 from extractor.settings import Settings
-from extractor.store import Store
+from extractor.store import Store, StoreError
 from schemas.export import write_schemas
 from schemas.result import Result, dump_line, load_line
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)  # logs get room to read
 
-EXIT_FLAGGED, EXIT_USAGE, EXIT_FAILED = 1, 2, 3
+EXIT_FLAGGED, EXIT_USAGE, EXIT_FAILED, EXIT_INTERNAL, EXIT_STORE = 1, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports ^C
 
 
-def expand(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files as given; folders searched recursively for the formats we read."""
+# Errors: one line for a person, and the exit code that says what kind ------------------------
+
+DebugOption = Annotated[
+    bool, typer.Option("--debug", envvar="NIANBAO_DEBUG", help="On an internal error, show its traceback.")
+]
+
+
+def _say(message: str) -> None:
+    """An error, in one line on stderr (never wrapped)."""
+    err.print(f"[red]error:[/] {escape(' '.join(message.split()))}", soft_wrap=True, highlight=False)
+
+
+def _usage(message: str) -> NoReturn:
+    _say(message)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _exit_code(error: Exception, debug: bool) -> int:
+    """Say what went wrong in one line; the exit code of its kind."""
+    if isinstance(error, StoreError):
+        _say(str(error))
+        return EXIT_STORE
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        _say(f"disk full: cannot write {error.filename or 'a file'} ({error.strerror}); free some space and run again")
+        return EXIT_STORE
+    if isinstance(error, NianbaoError):
+        _say(str(error))
+        return EXIT_USAGE
+    first = next(iter(str(error).splitlines()), "")[:300]
+    _say(
+        f"internal error: {type(error).__name__}: {first}"
+        + ("" if debug else " (a bug in nianbao: --debug shows where)")
+    )
+    return EXIT_INTERNAL
+
+
+_PASSED_THROUGH = (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException)
+
+
+def _guarded(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`command` with --debug, ending every error in one line and its exit code; a traceback only with --debug."""
+    signature = inspect.signature(command, eval_str=True)
+    debug_flag = inspect.Parameter("debug", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=DebugOption)
+
+    @functools.wraps(command)
+    def guarded(*args: Any, debug: bool = False, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except _PASSED_THROUGH:
+            raise
+        except KeyboardInterrupt:
+            _say("interrupted (what was finished is kept; the same command again resumes a run)")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Exception as error:
+            if debug:
+                traceback.print_exception(error)
+            raise typer.Exit(_exit_code(error, debug)) from None
+
+    guarded.__signature__ = signature.replace(parameters=[*signature.parameters.values(), debug_flag])  # type: ignore[attr-defined]
+    return guarded
+
+
+class _Typer(typer.Typer):
+    """A Typer whose every command takes --debug and ends an error in one line (`_guarded`)."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+        register = super().command(*args, **kwargs)
+
+        def decorator(function: Callable[..., Any]) -> Callable[..., Any]:
+            register(_guarded(function))
+            return function
+
+        return decorator
+
+
+app = _Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+
+# Paths ---------------------------------------------------------------------------------------
+
+
+def expand(paths: Iterable[Path]) -> Iterator[Path | Unreadable]:
+    """Files as given; folders searched recursively for the formats we read.
+
+    A path that cannot be looked at (missing, no permission, a symlink loop), one that is no
+    regular file, and a folder that cannot be listed come back as `Unreadable`, to fail alone.
+    """
     for path in paths:
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
-        else:
+        try:
+            mode = path.stat().st_mode
+        except OSError as error:
+            yield Unreadable(path, jobs.path_problem(error))
+            continue
+        if stat.S_ISDIR(mode):
+            yield from sorted(_walk(path), key=lambda item: item.path if isinstance(item, Unreadable) else item)
+        elif stat.S_ISREG(mode):
             yield path
+        else:
+            yield Unreadable(path, "not a regular file")
+
+
+def _walk(top: Path) -> Iterator[Path | Unreadable]:
+    """The report files under `top`, and what cannot be read there; symlinked folders are not followed."""
+    folders = [top]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError as error:
+            yield Unreadable(folder, f"cannot list the folder: {jobs.path_problem(error)}")
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(path)
+                    continue
+                if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    continue
+                mode = os.stat(entry.path).st_mode  # through a symlink, to what it names
+            except OSError as error:
+                broken = error.errno == errno.ENOENT and entry.is_symlink()
+                yield Unreadable(path, "broken symlink" if broken else jobs.path_problem(error))
+                continue
+            if stat.S_ISREG(mode):
+                yield path
+            elif not stat.S_ISDIR(mode):
+                yield Unreadable(path, "not a regular file")
+
+
+def _check_output(path: Path | None, inputs: Iterable[Path | Unreadable], flag: str) -> None:
+    """A file to write must be in a folder that exists, and no input: opening it would empty it before it is read."""
+    if path is None:
+        return
+    try:
+        if path.is_dir():
+            _usage(f"{flag} {path}: is a folder, not a file")
+        if not path.parent.is_dir():
+            _usage(f"{flag} {path}: no such folder {path.parent}")
+        if not path.exists():
+            return
+    except OSError as error:
+        _usage(f"{flag} {path}: {jobs.path_problem(error)}")
+    for item in inputs:
+        if isinstance(item, Path) and _same_file(path, item):
+            _usage(f"{flag} {path} is an input too ({item}): writing it would destroy it before it is read")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _write(results: Iterable[Result], output: TextIO) -> list[Result]:
@@ -87,17 +246,50 @@ def _summary(results: list[Result], quiet: bool) -> int:
 
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write JSON lines here instead of stdout.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No table on stderr.")]
-
-
-BackendOption = Annotated[
-    str | None, typer.Option(help="rules, llm or hybrid [default: hybrid with an endpoint, else rules]")
-]
-ModelOption = Annotated[str | None, typer.Option(help="The model's name at the endpoint.")]
-BaseUrlOption = Annotated[str | None, typer.Option(help="An OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")]
-KeyEnvOption = Annotated[str | None, typer.Option(help="The environment variable holding the API key.")]
-ModeOption = Annotated[str | None, typer.Option(help="instructor mode: tools, json_schema, json or md_json.")]
-AttemptsOption = Annotated[int | None, typer.Option(help="LLM rounds per report (extraction + re-asks).")]
 StoreOption = Annotated[Path | None, typer.Option(help="The SQLite store [default: nianbao.db].")]
+
+# The flags that set a field of Settings, each defined once, under the field's name. A command
+# takes those it needs, and gets the Settings they make, through `settings_from`.
+SETTINGS_OPTIONS: dict[str, Any] = {
+    "backend": Annotated[
+        str | None, typer.Option(help="rules, llm or hybrid [default: hybrid with an endpoint, else rules]")
+    ],
+    "model": Annotated[str | None, typer.Option(help="The model's name at the endpoint.")],
+    "base_url": Annotated[
+        str | None, typer.Option(help="An OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
+    ],
+    "api_key_env": Annotated[str | None, typer.Option(help="The environment variable holding the API key.")],
+    "mode": Annotated[str | None, typer.Option(help="instructor mode: tools, json_schema, json or md_json.")],
+    "max_attempts": Annotated[int | None, typer.Option(help="LLM rounds per report (extraction + re-asks).")],
+    "store": StoreOption,
+    "concurrency": Annotated[int | None, typer.Option(help="LLM calls in flight at once.")],
+    "requests_per_minute": Annotated[int | None, typer.Option(help="The endpoint's request limit.")],
+    "tokens_per_minute": Annotated[int | None, typer.Option(help="The endpoint's token limit.")],
+}
+LLM_OPTIONS = ("backend", "model", "base_url", "api_key_env", "mode", "max_attempts")
+
+
+def settings_from(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A command decorator: adds the flags `names` of SETTINGS_OPTIONS to the command, and passes it,
+    as `settings`, the Settings they make over NIANBAO_* variables and nianbao.toml."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(command, eval_str=True)
+        kept = [parameter for name, parameter in signature.parameters.items() if name != "settings"]
+        flags = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=SETTINGS_OPTIONS[name])
+            for name in names
+        ]
+
+        @functools.wraps(command)
+        def with_settings(*args: Any, **kwargs: Any) -> Any:
+            given = {name: kwargs.pop(name) for name in names}
+            return command(*args, settings=_settings(**given), **kwargs)
+
+        with_settings.__signature__ = signature.replace(parameters=[*kept, *flags])  # type: ignore[attr-defined]
+        return with_settings
+
+    return decorate
 
 
 def _settings(**flags: object) -> Settings:
@@ -109,26 +301,21 @@ def _settings(**flags: object) -> Settings:
         raise typer.Exit(EXIT_USAGE) from error
 
 
-def _files(paths: list[Path]) -> list[Path]:
+def _files(paths: list[Path]) -> list[Path | Unreadable]:
     files = list(expand(paths))
     if not files:
-        err.print("[red]no report files found[/] in " + ", ".join(map(str, paths)))
-        raise typer.Exit(EXIT_USAGE)
+        _usage("no report files found in " + ", ".join(map(str, paths)))
     return files
 
 
 @app.command()
+@settings_from(*LLM_OPTIONS, "store")
 def extract(
     paths: Annotated[list[Path], typer.Argument(help="Report files, or folders to search.")],
     output: OutputOption = None,
     quiet: QuietOption = False,
-    backend: BackendOption = None,
-    model: ModelOption = None,
-    base_url: BaseUrlOption = None,
-    api_key_env: KeyEnvOption = None,
-    mode: ModeOption = None,
-    max_attempts: AttemptsOption = None,
-    store: StoreOption = None,
+    *,
+    settings: Settings,
 ) -> None:
     """Extract and verify reports; one JSON line per report.
 
@@ -138,64 +325,49 @@ def extract(
     Examples: nianbao extract eval/corpus -o results.jsonl;
     nianbao extract report.pdf --backend llm --base-url http://127.0.0.1:8080/v1 --model local
     """
-    settings = _settings(
-        backend=backend,
-        model=model,
-        base_url=base_url,
-        api_key_env=api_key_env,
-        mode=mode,
-        max_attempts=max_attempts,
-        store=store,
-    )
     files = _files(paths)
+    _check_output(output, files, "-o")
     llm = None if settings.chosen_backend == "rules" else LLM(settings, Store(settings.store))
     with _open_output(output) as out:
-        results = _write((extract_safely(path, llm) for path in files), out)
+        results = _write((_extract_one(item, llm) for item in files), out)
     if not quiet and llm is not None:
         _print_usage(results)
     raise typer.Exit(_summary(results, quiet))
 
 
+def _extract_one(item: Path | Unreadable, llm: LLM | None) -> Result:
+    return failed(item.path.name, item.problem) if isinstance(item, Unreadable) else extract_safely(item, llm)
+
+
 @app.command()
+@settings_from("store", *LLM_OPTIONS, "concurrency", "requests_per_minute", "tokens_per_minute")
 def run(
     paths: Annotated[list[Path], typer.Argument(help="Folders, files, or a text file of paths given as @LIST.")],
-    store: StoreOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
     log: Annotated[Path | None, typer.Option(help="Append machine-readable JSON events here.")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes [default: one per core].")] = None,
-    concurrency: Annotated[int | None, typer.Option(help="LLM calls in flight at once.")] = None,
-    requests_per_minute: Annotated[int | None, typer.Option(help="The endpoint's request limit.")] = None,
-    tokens_per_minute: Annotated[int | None, typer.Option(help="The endpoint's token limit.")] = None,
-    backend: BackendOption = None,
-    model: ModelOption = None,
-    base_url: BaseUrlOption = None,
-    api_key_env: KeyEnvOption = None,
-    mode: ModeOption = None,
-    max_attempts: AttemptsOption = None,
+    *,
+    settings: Settings,
 ) -> None:
     """Extract a whole batch into the store: resumable, concurrent, with progress.
 
-    Run the same command again after an interruption: finished reports are not redone.
-    A new model, prompt or schema version makes new results beside the old ones.
+    Run the same command again after an interruption: finished reports are not redone, failed
+    ones are tried again. A new model, prompt or schema version makes new results beside the old
+    ones. One run at a time per store: another one started meanwhile (a cron that overlaps
+    itself) stops at once, exit 5, saying "store in use by pid N since …".
 
     Examples: nianbao run reports/ --store reports.db; nianbao run @files.txt --log run.jsonl -q
     """
-    settings = _settings(
-        backend=backend,
-        model=model,
-        base_url=base_url,
-        api_key_env=api_key_env,
-        mode=mode,
-        max_attempts=max_attempts,
-        store=store,
-        concurrency=concurrency,
-        requests_per_minute=requests_per_minute,
-        tokens_per_minute=tokens_per_minute,
-    )
     files = _files(_with_lists(paths))
-    events = log.open("a", encoding="utf-8") if log else None
+    _check_output(log, files, "--log")
+    _check_output(settings.store, files, "--store")
+    store = Store(settings.store)  # refused here, in one line: damaged, newer, read-only
+    try:
+        events = log.open("a", encoding="utf-8") if log else None
+    except OSError as error:
+        _usage(f"--log {log}: cannot write it: {error.strerror or error}")
     with BatchProgress(quiet, events) as progress:
-        tally = jobs.run(files, Store(settings.store), settings, progress.planned, progress.result, workers)
+        tally = jobs.run(files, store, settings, progress.planned, progress.result, workers)
     raise typer.Exit(EXIT_FAILED if tally.failed else EXIT_FLAGGED if tally.flagged else 0)
 
 
@@ -204,7 +376,13 @@ def _with_lists(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if str(path).startswith("@"):
-            listed = Path(str(path)[1:]).read_text("utf-8").splitlines()
+            name = Path(str(path)[1:])
+            try:
+                listed = name.read_text("utf-8").splitlines()
+            except OSError as error:
+                _usage(f"@{name}: cannot read the list: {jobs.path_problem(error)}")
+            except UnicodeDecodeError:
+                _usage(f"@{name}: cannot read the list: it is not UTF-8 text")
             out += [Path(line.strip()) for line in listed if line.strip()]
         else:
             out.append(path)
@@ -257,8 +435,15 @@ class BatchProgress:
             error=result.error,
         )
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
         self.bar.stop()
+        if error is not None:  # said by the command, in one line; a summary would hide it
+            with suppress(OSError):
+                self._event(event="stopped", error=f"{type(error).__name__}: {error}")
+            if self.events:
+                with suppress(OSError):
+                    self.events.close()
+            return
         elapsed = time.monotonic() - self.started
         t = self.tally
         self._event(
@@ -305,9 +490,11 @@ def verify(
 
     Example: nianbao verify results.jsonl --sources eval/corpus
     """
-    by_name = {path.name: path for path in expand(sources)}
+    by_name = {path.name: path for path in expand(sources) if isinstance(path, Path)}
+    _check_output(output, [results_file, *by_name.values()], "-o")
+    lines = _read_lines(results_file)
     with _open_output(output) as out:
-        rechecked = _write((_reverify_line(line, by_name) for line in _read_lines(results_file)), out)
+        rechecked = _write((_reverify_line(line, by_name) for line in lines), out)
     raise typer.Exit(_summary(rechecked, quiet))
 
 
@@ -441,20 +628,22 @@ def _print_card(card: Scorecard, all_fields: bool) -> None:
     )
 
 
-review_app = typer.Typer(no_args_is_help=True, help="The review queue: flagged reports, worst first, for a person.")
+review_app = _Typer(no_args_is_help=True, help="The review queue: flagged reports, worst first, for a person.")
 app.add_typer(review_app, name="review")
 
 
 @review_app.command("list")
+@settings_from("store")
 def review_list(
-    store: StoreOption = None,
     limit: Annotated[int, typer.Option(help="Show at most this many.")] = 50,
+    *,
+    settings: Settings,
 ) -> None:
-    """Flagged reports, worst first (most errors), with their reasons.
+    """Flagged reports, worst first (most errors), with their reasons. Reads a read-only store.
 
     Example: nianbao review list --store reports.db
     """
-    queue = review.queue(Store(_settings(store=store).store))
+    queue = review.queue(Store(settings.store, readonly=True))
     table = Table("id", "source", "errors", "warnings", "reasons", box=box.SIMPLE, title=f"{len(queue)} flagged")
     for item in queue[:limit]:
         table.add_row(str(item.result_id), item.result.source, str(item.errors), str(item.warnings), item.reasons)
@@ -462,15 +651,17 @@ def review_list(
 
 
 @review_app.command("show")
+@settings_from("store")
 def review_show(
     result_id: Annotated[int, typer.Argument(help="The id from `review list`.")],
-    store: StoreOption = None,
+    *,
+    settings: Settings,
 ) -> None:
-    """A flagged report's findings, each beside the source lines it refers to.
+    """A flagged report's findings, each beside the source lines it refers to. Reads a read-only store.
 
     Example: nianbao review show 12 --store reports.db
     """
-    found = review.item(Store(_settings(store=store).store), result_id)
+    found = review.item(Store(settings.store, readonly=True), result_id)
     if found is None:
         err.print(f"[red]no result {result_id} in the store[/]")
         raise typer.Exit(EXIT_USAGE)
@@ -486,19 +677,28 @@ def review_show(
 
 
 @review_app.command("export")
+@settings_from("store")
 def review_export(
     output: Annotated[Path, typer.Option("--output", "-o", help="An .xlsx or .csv file.")] = Path("review.xlsx"),
-    store: StoreOption = None,
+    *,
+    settings: Settings,
 ) -> None:
     """The queue as a spreadsheet a reviewer can work in: a row per finding, with columns for the decision.
 
+    Written as `nianbao export` writes: whole or not at all, and no cell ever a formula. Reads a read-only store.
+
     Example: nianbao review export -o review.xlsx --store reports.db
     """
-    rows = review.export(Store(_settings(store=store).store), output)
+    _check_output(output, [], "-o")
+    try:
+        rows = review.export(Store(settings.store, readonly=True), output)
+    except export.ExportError as error:
+        _usage(str(error))
     err.print(f"wrote {rows} findings to {output}")
 
 
 @review_app.command("decide")
+@settings_from("store")
 def review_decide(
     result_id: Annotated[int, typer.Argument(help="The id from `review list`.")],
     reviewer: Annotated[str, typer.Option(help="Who decides.")],
@@ -506,14 +706,15 @@ def review_decide(
     key: Annotated[str | None, typer.Option(help="With correct: the flat key of the cell.")] = None,
     value: Annotated[str | None, typer.Option(help="With correct: its value as printed in the source.")] = None,
     note: Annotated[str | None, typer.Option(help="Why.")] = None,
-    store: StoreOption = None,
+    *,
+    settings: Settings,
 ) -> None:
     """Record a reviewer's decision or correction (kept with who and when; the result itself is not changed).
 
     Example: nianbao review decide 12 --reviewer 王芳 --decision correct --key t3.new.total --value 288
     """
     try:
-        review_id = review.decide(Store(_settings(store=store).store), result_id, reviewer, decision, key, value, note)
+        review_id = review.decide(Store(settings.store), result_id, reviewer, decision, key, value, note)
     except ValueError as error:
         err.print(f"[red]{error}[/]")
         raise typer.Exit(EXIT_USAGE) from error
@@ -521,6 +722,7 @@ def review_decide(
 
 
 @app.command(name="export")
+@settings_from("store")
 def export_results(
     output: Annotated[Path, typer.Argument(help="The file to write.")],
     format: Annotated[
@@ -530,20 +732,23 @@ def export_results(
     results_file: Annotated[
         Path | None, typer.Option("--results", help="Export this JSON-lines file instead of the store.")
     ] = None,
-    store: StoreOption = None,
+    *,
+    settings: Settings,
 ) -> None:
     """One row per report and one column per flat key: from the store (each document's newest result), or --results.
 
-    Examples: nianbao export reports.xlsx --labels zh; nianbao export out.parquet --results results.jsonl
+    A read-only store is read as it is. Examples: nianbao export reports.xlsx --labels zh;
+    nianbao export out.parquet --results results.jsonl
     """
     chosen = format or export.format_for(output)
     if chosen is None:
         err.print(f"[red]cannot tell the format of {output.name}[/]: give --format csv|xlsx|jsonl|parquet")
         raise typer.Exit(EXIT_USAGE)
+    _check_output(output, [], "export to")
     if results_file:
         rows: Iterable[Result] = (load_line(line) for line in _read_lines(results_file))
     else:
-        rows = (result for _, _, result in Store(_settings(store=store).store).latest_results())
+        rows = (result for _, _, result in Store(settings.store, readonly=True).latest_results())
     try:
         count = export.export(rows, output, chosen, labels)
     except export.ExportError as error:
@@ -564,16 +769,21 @@ def schema(
 def _read_lines(path: Path) -> list[str]:
     try:
         return [line for line in path.read_text("utf-8").splitlines() if line.strip()]
-    except (OSError, UnicodeDecodeError) as error:
-        err.print(f"[red]{path}: cannot read: {error}[/]")
-        raise typer.Exit(EXIT_USAGE) from error
+    except OSError as error:
+        _usage(f"{path}: cannot read it: {jobs.path_problem(error)}")
+    except UnicodeDecodeError:
+        _usage(f"{path}: cannot read it: it is not UTF-8 text")
 
 
 @contextmanager
 def _open_output(path: Path | None) -> Iterator[TextIO]:
-    """stdout, or a file opened for writing."""
+    """stdout, or a file opened for writing (its folder and its not being an input checked before)."""
     if path is None:
         yield sys.stdout
         return
-    with path.open("w", encoding="utf-8") as handle:
+    try:
+        handle = path.open("w", encoding="utf-8")
+    except OSError as error:
+        _usage(f"-o {path}: cannot write it: {error.strerror or error}")
+    with handle:
         yield handle

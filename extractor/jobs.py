@@ -3,6 +3,12 @@
 - Each document is keyed by its content hash; one already done for this extraction
   version is skipped, and the same file twice in a batch is read once. Killing the run
   at any moment loses only what was unfinished: each result is committed on its own.
+  A failed result is not done: the next run tries it again, and replaces it.
+- One run at a time per store: a second one (a cron that overlaps itself) stops at once
+  with "store in use by pid N since …" (`Store.exclusive`), having done nothing.
+- Only regular files are opened (a FIFO would block the run forever); a path that cannot
+  be read (missing, no permission, a symlink loop, a folder that cannot be listed) fails
+  alone, with its reason, as `unread:<path>`.
 - Files are read in a process per core. The LLM backends also spend their time
   waiting on the endpoint, so each process runs reports on threads, with at most
   `concurrency` reports (and so LLM calls) in flight over all of them.
@@ -12,16 +18,19 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import multiprocessing
 import os
 import queue
+import stat
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
+from itertools import chain
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from pathlib import Path
@@ -59,16 +68,56 @@ def extraction_version(settings: Settings) -> str:
     return f"{settings.chosen_backend}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
 
-def content_key(path: Path) -> str:
-    """The document's identity: the sha256 of its bytes, or its path where it cannot be read."""
-    digest = hashlib.sha256()
+@dataclass(frozen=True)
+class Unreadable:
+    """A path that cannot be read or listed, and why: it fails alone, as a failed result."""
+
+    path: Path
+    problem: str
+
+
+_PROBLEMS = {
+    errno.ELOOP: "symlink loop",
+    errno.ENOENT: "no such file",
+    errno.ENOTDIR: "no such file (a part of its path is not a folder)",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENAMETOOLONG: "file name too long",
+}
+
+
+def path_problem(error: OSError) -> str:
+    """What an OSError from looking at a path means, in a few words: "symlink loop", "permission denied"."""
+    return _PROBLEMS.get(error.errno or 0) or f"cannot read it: {error.strerror or error}"
+
+
+def identify(path: Path) -> tuple[str, str | None]:
+    """The document's key, and why it cannot be read where it cannot.
+
+    The key is the sha256 of its bytes, or `unread:<path>`. Only a regular file is read: the
+    file is opened without blocking and checked before a byte is read, so a FIFO (or a device)
+    fails alone instead of blocking the run forever.
+    """
+    unread = f"unread:{path}"
     try:
-        with path.open("rb") as handle:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        return unread, path_problem(error)
+    digest = hashlib.sha256()
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return unread, "not a regular file"
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-    except OSError:
-        return f"unread:{path}"
-    return digest.hexdigest()
+        except OSError as error:
+            return unread, path_problem(error)
+    return digest.hexdigest(), None
+
+
+def content_key(path: Path) -> str:
+    """The document's identity: the sha256 of its bytes, or its path where it cannot be read."""
+    return identify(path)[0]
 
 
 @dataclass
@@ -87,48 +136,71 @@ class Tally:
         setattr(self, result.status, getattr(self, result.status) + 1)
 
 
-def plan(files: Iterable[Path], finished: set[str], tally: Tally) -> list[tuple[Path, str]]:
-    """The files still to do, with their content keys."""
-    todo: list[tuple[Path, str]] = []
+@dataclass
+class Plan:
+    todo: list[tuple[Path, str]] = field(default_factory=list)  # (path, key): for the workers
+    unread: list[tuple[Path, str, str]] = field(default_factory=list)  # (path, key, problem): failed as they are
+
+
+def plan(files: Iterable[Path | Unreadable], finished: set[str], tally: Tally) -> Plan:
+    """The files still to do, with their content keys; those that cannot be read, with why."""
+    planned = Plan()
     seen: set[str] = set()
-    for path in files:
-        key = content_key(path)
+    problem: str | None
+    for item in files:
+        if isinstance(item, Unreadable):
+            path, key, problem = item.path, f"unread:{item.path}", item.problem
+        else:
+            path = item
+            key, problem = identify(path)
         if key in finished:
             tally.skipped += 1
         elif key in seen:
             tally.duplicates += 1
         else:
             seen.add(key)
-            todo.append((path, key))
-    return todo
+            if problem is None:
+                planned.todo.append((path, key))
+            else:
+                planned.unread.append((path, key, problem))
+    return planned
 
 
 def run(
-    files: Iterable[Path],
+    files: Iterable[Path | Unreadable],
     store: Store,
     settings: Settings,
     on_planned: Callable[[int, Tally], None] = lambda total, tally: None,
     on_result: Callable[[Result], None] = lambda result: None,
     workers: int | None = None,
 ) -> Tally:
-    """Extract every file not yet done for this version into the store."""
+    """Extract every file not yet done for this version into the store.
+
+    Raises StoreInUse, having done nothing, where another run holds the store; a StoreError
+    (StoreFull: the disk is full) stops the run, keeping every result committed before it.
+    """
     settings = settings.model_copy(update={"store": store.path})  # workers log LLM calls to this same store
     version = extraction_version(settings)
-    pool = _start_pool(settings, workers)  # forked before the caller's progress display starts its thread
-    try:
-        tally = Tally()
-        todo = plan(files, store.finished(version), tally)
-        on_planned(len(todo), tally)
-        run_id = store.start_run(version, settings.model_dump(mode="json"))
-        for path, key, line in pool.results(todo):
-            result = load_line(line)
-            if not result.sha256 or result.sha256 != key:
-                result = result.model_copy(update={"sha256": key})
-            store.save_result(run_id, version, result, path, line)
-            tally.count(result)
-            on_result(result)
-        store.finish_run(run_id, tally.done)
-    finally:
+    with store.exclusive():
+        pool = _start_pool(settings, workers)  # forked before the caller's progress display starts its thread
+        try:
+            tally = Tally()
+            planned = plan(files, store.finished(version), tally)
+            on_planned(len(planned.todo) + len(planned.unread), tally)
+            run_id = store.start_run(version, settings.model_dump(mode="json"))
+            unread = ((path, key, dump_line(failed(path.name, problem))) for path, key, problem in planned.unread)
+            for path, key, line in chain(unread, pool.results(planned.todo)):
+                result = load_line(line)
+                if not key.startswith("unread:") and result.sha256 != key:
+                    result = result.model_copy(update={"sha256": key})  # a failed read's result gets its hash too
+                    line = dump_line(result)
+                store.save_result(run_id, version, result, path, line, key)
+                tally.count(result)
+                on_result(result)
+            store.finish_run(run_id, tally.done)
+        except BaseException:
+            pool.close(abort=True)  # a full disk, ^C: end the workers now, what they hold is lost anyway
+            raise
         pool.close()
     return tally
 
@@ -154,7 +226,7 @@ def _start_pool(settings: Settings, workers: int | None) -> _Pool:
 
 def _warm_up(settings: Settings) -> None:
     """Import and build here what every worker would otherwise build for itself: they are forked from us."""
-    LLM(settings, Store(settings.store))
+    LLM(settings, Store(settings.store, check=False))
     for template in ("2019", "2021"):
         for table in ("t2", "t3", "t4"):
             schema_version(table_answer(table, template))
@@ -163,7 +235,7 @@ def _warm_up(settings: Settings) -> None:
 def _work(number: int, settings: dict[str, Any], threads: int, inbox: Queue, outbox: Queue) -> None:
     """A worker process: read paths from `inbox`, extract them on `threads` threads, send lines to `outbox`."""
     chosen = Settings(**settings)
-    llm = None if chosen.chosen_backend == "rules" else LLM(chosen, Store(chosen.store))
+    llm = None if chosen.chosen_backend == "rules" else LLM(chosen, Store(chosen.store, check=False))
     parent = os.getppid()
 
     def one(path: str) -> None:
@@ -243,9 +315,13 @@ class _Pool:
                     waiting.append((path, key, tries + 1))
             self.workers[number] = self._start(number)
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        """Let the workers finish what they hold and end; with `abort`, end them now."""
         for worker in self.workers:
-            worker.inbox.put(None)
+            if abort:
+                worker.process.terminate()
+            else:
+                worker.inbox.put(None)
         for worker in self.workers:
             worker.process.join(timeout=10)
             if worker.process.is_alive():

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from extractor.document import IngestError
+from extractor.export import Column, ExportError, Row, Table, format_for, write
 from extractor.ingest import read_document
 from extractor.store import Store
 from schemas.flat import contract
@@ -67,78 +68,66 @@ def item(store: Store, result_id: int) -> Item | None:
     return Item(result_id, *found) if found else None
 
 
-COLUMNS = (
-    "result id",
-    "source",
-    "organ",
-    "year",
-    "severity",
-    "rule",
-    "blame",
-    "cells",
-    "问题",
-    "finding",
-    "source lines",
-    "decision (accept/reject/correct)",
-    "corrected value",
-    "reviewer",
-    "note",
+# (header, kind, width in Excel): the queue's columns, the last four left empty for the reviewer.
+_COLUMNS = (
+    ("result id", "int", 9),
+    ("source", "text", 28),
+    ("organ", "text", 22),
+    ("year", "int", 7),
+    ("severity", "text", 9),
+    ("rule", "text", 30),
+    ("blame", "text", 10),
+    ("cells", "text", 30),
+    ("问题", "text", 50),
+    ("finding", "text", 50),
+    ("source lines", "text", 60),
+    ("decision (accept/reject/correct)", "text", 14),
+    ("corrected value", "text", 14),
+    ("reviewer", "text", 12),
+    ("note", "text", 30),
 )
+COLUMNS = tuple(header for header, _, _ in _COLUMNS)
+TABLE = Table(
+    tuple(Column(header, header, kind, width, wrap=header == "source lines") for header, kind, width in _COLUMNS),
+    sheet="review",
+)
+FORMATS = ("csv", "xlsx")
 
 
-def export(store: Store, path: Path) -> int:
-    """A row per finding of every flagged report, with empty columns for the reviewer's decision."""
-    rows = []
+def rows(store: Store) -> Iterator[Row]:
+    """A row per finding of every flagged report, worst report first, in TABLE's columns."""
     for entry in queue(store):
         for finding, lines in entry.with_source_lines():
             context = "\n".join(f"{n}: {text}" for n, text in lines)
-            rows.append(
-                [
-                    entry.result_id,
-                    entry.result.source,
-                    entry.result.organ,
-                    entry.result.year,
-                    finding.severity,
-                    finding.rule,
-                    finding.blame,
-                    ", ".join(finding.cells),
-                    finding.zh,
-                    finding.en,
-                    context,
-                    "",
-                    "",
-                    "",
-                    "",
-                ]
-            )
-    if path.suffix.lower() == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(COLUMNS)
-            writer.writerows(rows)
-    else:
-        _write_xlsx(path, rows)
-    return len(rows)
+            yield [
+                entry.result_id,
+                entry.result.source,
+                entry.result.organ,
+                entry.result.year,
+                finding.severity,
+                finding.rule,
+                finding.blame,
+                ", ".join(finding.cells),
+                finding.zh,
+                finding.en,
+                context,
+                None,  # the reviewer's decision, corrected value, name and note
+                None,
+                None,
+                None,
+            ]
 
 
-def _write_xlsx(path: Path, rows: list[list[object]]) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+def export(store: Store, path: Path) -> int:
+    """The queue to `path` (.csv or .xlsx), with empty columns for the reviewer's decision; returns rows written.
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "review"
-    sheet.append(COLUMNS)
-    for row in rows:
-        sheet.append(row)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for column, width in zip("ABCDEFGHIJKLMNO", (9, 28, 22, 7, 9, 30, 10, 30, 50, 50, 60, 14, 14, 12, 30), strict=True):
-        sheet.column_dimensions[column].width = width
-    for row in sheet.iter_rows(min_row=2):
-        row[10].alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "A2"
-    book.save(path)
+    Written by `extractor.export.write`, as `nianbao export` writes: atomically (`path` is replaced only once the
+    whole file is written), and no text cell ever a formula.
+    """
+    format = format_for(path)
+    if format not in FORMATS:
+        raise ExportError(f"cannot tell the format of {path.name}: the review queue is written to .xlsx or .csv")
+    return write(rows(store), TABLE, path, format)
 
 
 def decide(

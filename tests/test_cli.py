@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from extractor import cli, jobs
 from extractor.cli import app
+from extractor.pipeline import failed
+from extractor.settings import Settings
 
 ROOT = Path(__file__).parent.parent
 CORPUS = ROOT / "eval" / "corpus"
@@ -166,3 +169,128 @@ def test_eval_on_the_synthetic_cases_finds_exactly_the_gold_source_inconsistenci
     for report in card["reports"]:
         assert report["inconsistencies_flagged"] == report["inconsistencies_expected"]
     assert any(report["inconsistencies_expected"] for report in card["reports"])
+
+
+def one_line(result) -> str:
+    """The command's stderr, which must be one line and no traceback."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_o_naming_an_input_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    source = tmp_path / VERIFIED.name
+    shutil.copy(VERIFIED, source)
+    before = source.read_bytes()
+    result = run("extract", source, "-o", source)
+    assert result.exit_code == 2
+    assert "is an input too" in one_line(result)
+    assert source.read_bytes() == before
+
+    saved = tmp_path / "saved.jsonl"
+    run("extract", source, "-o", saved, "--quiet")
+    kept = saved.read_bytes()
+    (tmp_path / "link.jsonl").symlink_to(saved)
+    for target in (saved, tmp_path / "link.jsonl"):
+        result = run("verify", saved, "--sources", tmp_path, "-o", target)
+        assert result.exit_code == 2 and "is an input too" in one_line(result)
+    assert saved.read_bytes() == kept
+
+
+def test_o_into_a_missing_folder_and_a_missing_list_are_one_line_usage_errors(tmp_path: Path) -> None:
+    result = run("extract", VERIFIED, "-o", tmp_path / "no" / "such" / "out.jsonl")
+    assert result.exit_code == 2 and "no such folder" in one_line(result)
+    result = run("export", tmp_path / "no" / "out.csv", "--store", tmp_path / "store.db")
+    assert result.exit_code == 2 and "no such folder" in one_line(result)
+    result = run("run", f"@{tmp_path / 'missing.txt'}", "--store", tmp_path / "store.db")
+    assert result.exit_code == 2 and "cannot read the list: no such file" in one_line(result)
+    result = run("run", VERIFIED, "--store", tmp_path / "store.db", "--log", tmp_path / "no" / "run.jsonl")
+    assert result.exit_code == 2 and "no such folder" in one_line(result)
+
+
+def test_an_internal_error_exits_4_in_one_line_with_the_traceback_behind_debug(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(cli.jobs, "run", broken)
+    result = run("run", VERIFIED, "--store", tmp_path / "store.db")
+    assert result.exit_code == 4
+    assert "internal error: ZeroDivisionError: a bug" in one_line(result) and "--debug" in result.stderr
+
+    debugged = run("run", VERIFIED, "--store", tmp_path / "store.db", "--debug")
+    assert debugged.exit_code == 4
+    assert "Traceback" in debugged.stderr and "in broken" in debugged.stderr
+    monkeypatch.setenv("NIANBAO_DEBUG", "1")
+    assert "Traceback" in run("run", VERIFIED, "--store", tmp_path / "store.db").stderr
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.delenv("NIANBAO_DEBUG")
+    monkeypatch.setattr(cli.jobs, "run", interrupted)
+    result = run("run", VERIFIED, "--store", tmp_path / "store.db")
+    assert result.exit_code == 130 and "interrupted" in one_line(result)
+
+
+def test_a_crash_in_the_installed_command_exits_4_not_1(tmp_path: Path) -> None:
+    """Through the real entry point (`cli.app()`, as the `nianbao` script calls it): a bug in a command."""
+    crash = "import sys; from extractor import cli; cli.review.queue = lambda store: 1 / 0; cli.app()"
+    store = tmp_path / "store.db"
+    run("run", VERIFIED, "--store", store, "--quiet")
+    completed = subprocess.run(
+        [sys.executable, "-c", crash, "review", "list", "--store", str(store)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert completed.returncode == 4
+    assert completed.stderr.strip().startswith("error: internal error: ZeroDivisionError")
+    assert "Traceback" not in completed.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [["extract"], ["run"], ["verify"], ["eval"], ["export"], ["schema"], ["review", "list"]]
+)
+def test_every_command_takes_debug(command: list[str]) -> None:
+    assert "--debug" in run(*command, "--help").stdout
+
+
+def test_the_shared_settings_flags_reach_settings_in_extract_and_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert set(cli.SETTINGS_OPTIONS) <= set(Settings.model_fields)
+    flags = {
+        "backend": "llm",
+        "model": "m-1",
+        "base_url": "http://127.0.0.1:9/v1",
+        "api_key_env": "SOME_KEY",
+        "mode": "json_schema",
+        "max_attempts": 2,
+        "store": tmp_path / "store.db",
+    }
+    arguments = [item for name, value in flags.items() for item in (f"--{name.replace('_', '-')}", value)]
+    seen: list[Settings] = []
+
+    class Recorder:
+        def __init__(self, settings: Settings, store: object) -> None:
+            seen.append(settings)
+
+    monkeypatch.setattr(cli, "LLM", Recorder)
+    monkeypatch.setattr(cli, "extract_safely", lambda path, llm: failed(path.name, "not read"))
+    assert run("extract", VERIFIED, *arguments, "--quiet").exit_code == 3
+
+    def fake_run(files: object, store: object, settings: Settings, *args: object) -> jobs.Tally:
+        seen.append(settings)
+        return jobs.Tally()
+
+    monkeypatch.setattr(cli.jobs, "run", fake_run)
+    extra = {"concurrency": 3, "requests_per_minute": 60, "tokens_per_minute": 9000}
+    more = [item for name, value in extra.items() for item in (f"--{name.replace('_', '-')}", value)]
+    assert run("run", VERIFIED, *arguments, *more, "--quiet").exit_code == 0
+    for settings in seen:
+        assert {name: getattr(settings, name) for name in flags} == flags
+    assert {name: getattr(seen[1], name) for name in extra} == extra

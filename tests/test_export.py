@@ -403,3 +403,137 @@ def test_an_empty_export_has_the_header(tmp_path: Path) -> None:
             header, rows = read_back(path, format)
             assert header == META_EN + list(contract())
             assert rows == []
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Untrusted text and numbers no format holds
+
+# What a report's text may start with that a spreadsheet would run as a formula, or mangle (tab, CR).
+HOSTILE = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+HOSTILE_SOURCE = '=HYPERLINK("http://x","y").pdf'
+
+
+@pytest.fixture(scope="module")
+def nanguan(results: list[Result]) -> Result:
+    return next(result for result in results if result.source == NANGUAN)
+
+
+def hostile(result: Result) -> list[Result]:
+    """A copy of `result` per hostile organ, its file name a formula too, and a count of -3 in 本年增/减."""
+    assert result.template == "2019"  # t2.licensing.change is a 2019 cell
+    fields = {**result.fields, "t2.licensing.change": -3}
+    return [result.model_copy(update={"organ": organ, "source": HOSTILE_SOURCE, "fields": fields}) for organ in HOSTILE]
+
+
+def test_csv_text_that_starts_a_formula_gets_a_quote(tmp_path: Path, nanguan: Result) -> None:
+    path = tmp_path / "reports.csv"
+    export(hostile(nanguan), path, "csv")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    assert [row[header.index("organ")] for row in rows] == ["'" + organ for organ in HOSTILE]
+    assert {row[header.index("source")] for row in rows} == {"'" + HOSTILE_SOURCE}
+    assert {row[header.index("t2.licensing.change")] for row in rows} == {"-3"}  # a number: no quote
+    assert {row[header.index("organ_key")] for row in rows} == {nanguan.organ_key}  # plain text is untouched
+    assert {row[header.index("t2.normative.made")] for row in rows} == {"131"}
+
+
+def test_xlsx_text_that_starts_a_formula_is_text(tmp_path: Path, nanguan: Result) -> None:
+    path = tmp_path / "reports.xlsx"
+    export(hostile(nanguan), path, "xlsx")
+    sheet = openpyxl.load_workbook(path)["reports"]
+    position = {key: number for number, (key, _) in enumerate(columns(), start=1)}
+    organs = [sheet.cell(row, position["organ"]) for row in range(2, 2 + len(HOSTILE))]
+    assert [cell.data_type for cell in organs] == ["s"] * len(HOSTILE)
+    assert [cell.value for cell in organs] == HOSTILE  # as printed: no quote in a text cell
+    for row in range(2, 2 + len(HOSTILE)):
+        source = sheet.cell(row, position["source"])
+        assert (source.data_type, source.value) == ("s", HOSTILE_SOURCE)
+        change = sheet.cell(row, position["t2.licensing.change"])
+        assert (change.data_type, change.value) == ("n", -3)
+
+
+HUGE = 10**23  # more than int64 (about 9.2e18) holds, and more digits than Excel keeps
+
+
+def test_a_huge_integer_fails_its_cell_not_the_export(tmp_path: Path, huaian: Result) -> None:
+    """Every format writes the batch: CSV and JSON lines every digit, XLSX the digits as text, Parquet a null
+    with the row's error naming the cell; the other cells and rows as they are."""
+    fields = {
+        **huaian.fields,
+        "t3.new.total": HUGE,
+        "t3.granted.total": 999_999_999_999_999,  # 15 digits: Excel holds it, a number
+        "t2.fees.amount": Decimal("1E+23"),  # an amount float64 holds, but not Excel
+        "t2.procurement.amount": Decimal("1E+400"),  # beyond a float
+    }
+    big = huaian.model_copy(update={"source": "big.pdf", "fields": fields})
+    batch = [huaian, big, huaian]
+    for format in FORMATS:
+        path = tmp_path / f"reports.{format}"
+        assert export(batch, path, format) == 3
+        header, rows = read_back(path, format)
+        new, granted = header.index("t3.new.total"), header.index("t3.granted.total")
+        fees, procurement = header.index("t2.fees.amount"), header.index("t2.procurement.amount")
+        error, organ = header.index("error"), header.index("organ")
+        assert [as_text(row[new]) for row in (rows[0], rows[2])] == ["3119", "3119"], format
+        assert as_text(rows[1][organ]) == "淮安市人民政府", format
+        if format in ("csv", "jsonl"):
+            assert as_number(rows[1][new]) == HUGE
+            assert as_text(rows[1][new]) == str(HUGE)  # every digit, no exponent
+            assert as_number(rows[1][fees]) == Decimal("1E+23")
+            assert as_number(rows[1][procurement]) == Decimal("1E+400")
+            assert as_text(rows[1][error]) == ""
+        elif format == "xlsx":
+            assert rows[1][new] == str(HUGE)  # text, with every digit: never 1E+23
+            assert rows[1][granted] == 999_999_999_999_999
+            assert rows[1][fees] == str(10**23)
+            assert rows[1][procurement] == "1" + "0" * 400
+            assert rows[1][error] is None
+        else:
+            assert rows[1][new] is None
+            assert rows[1][fees] == 1e23
+            assert rows[1][procurement] is None
+            assert rows[1][granted] == 999_999_999_999_999
+            assert rows[1][error] == (  # in column order
+                "t2.procurement.amount left null: 1.000000e+400 is beyond a 64-bit float; "
+                f"t3.new.total left null: {HUGE} does not fit a 64-bit integer"
+            )
+            assert rows[0][error] is None and rows[2][error] is None
+
+
+def test_xlsx_writes_a_huge_integer_as_its_digits(tmp_path: Path, huaian: Result) -> None:
+    fields = {**huaian.fields, "t3.new.total": HUGE, "t3.granted.total": -HUGE, "t3.partial.total": 10**15}
+    path = tmp_path / "reports.xlsx"
+    export([huaian.model_copy(update={"fields": fields})], path, "xlsx")
+    sheet = openpyxl.load_workbook(path)["reports"]
+    position = {key: number for number, (key, _) in enumerate(columns(), start=1)}
+    for key, value in [("t3.new.total", HUGE), ("t3.granted.total", -HUGE), ("t3.partial.total", 10**15)]:
+        cell = sheet.cell(2, position[key])
+        assert (cell.data_type, cell.value) == ("s", str(value)), key  # 16 digits or more: text, every digit
+    carried = sheet.cell(2, position["t3.carried_over.total"])
+    assert (carried.data_type, type(carried.value)) == ("n", int)  # an ordinary count stays a number
+    with zipfile.ZipFile(path) as archive:
+        assert b"e+22" not in archive.read("xl/worksheets/sheet1.xml")
+
+
+def test_a_failing_cell_adds_to_the_rows_error(tmp_path: Path, results: list[Result]) -> None:
+    failed = next(result for result in results if result.source == "empty.txt")
+    fields = {"t2.fees.amount": Decimal("NaN"), "t3.new.total": Decimal("1.5"), "t3.granted.total": Decimal("7")}
+    odd = failed.model_copy(update={"year": -HUGE, "fields": fields})
+    path = tmp_path / "reports.parquet"
+    export([odd], path, "parquet")
+    [row] = pq.read_table(path).to_pylist()
+    assert row["year"] is None and row["t2.fees.amount"] is None and row["t3.new.total"] is None
+    assert row["t3.granted.total"] == 7
+    assert row["error"] == (  # the row's own error first, then each failed cell in column order
+        f"empty file; year left null: {-HUGE} does not fit a 64-bit integer; "
+        "t3.new.total left null: a count holds a fraction: 1.5; "
+        "t2.fees.amount left null: not a finite number: NaN"  # a 2021 key, after the 2019 ones
+    )
+    for format in ("csv", "jsonl", "xlsx"):  # the NaN fails there too, alone
+        export([odd], tmp_path / f"reports.{format}", format)
+        header, [written] = read_back(tmp_path / f"reports.{format}", format)
+        assert as_text(written[header.index("t2.fees.amount")]) == "", format
+        assert as_text(written[header.index("t3.new.total")]) == "1.5", format
+        assert as_text(written[header.index("error")]) == (
+            "empty file; t2.fees.amount left null: not a finite number: NaN"
+        ), format

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
+import sqlite3
+import tempfile
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -10,10 +14,12 @@ from helpers import shared_corpus
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from extractor import export as export_module
 from extractor import jobs, review
 from extractor.cli import app
 from extractor.settings import Settings
 from extractor.store import Store
+from schemas.result import dump_line, load_line
 
 ROOT = Path(__file__).parent.parent
 CASES = Path(__file__).parent / "cases"
@@ -125,3 +131,81 @@ def test_export_writes_each_documents_newest_result(store: Path, tmp_path: Path)
     assert sheet.max_row == 1 + 9
     assert sheet.cell(1, 1).value == "来源文件"
     assert run("export", tmp_path / "reports.unknown", "--store", store).exit_code == 2
+
+
+# What a report's text may start with that a spreadsheet would run as a formula, or mangle (tab, CR).
+HOSTILE = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+HOSTILE_SOURCE = "=1+2.txt"
+
+
+def rewrite(store: Path, result_id: int, **update: object) -> None:
+    """Change a stored result as a hostile report's extraction would have made it."""
+    with closing(sqlite3.connect(store)) as db, db:
+        [line] = db.execute("SELECT result FROM results WHERE id = ?", (result_id,)).fetchone()
+        result = load_line(line).model_copy(update=update)
+        db.execute("UPDATE results SET result = ? WHERE id = ?", (dump_line(result), result_id))
+
+
+def test_the_exported_queue_never_holds_a_formula(store: Path, tmp_path: Path) -> None:
+    first = review.queue(Store(store))[0]
+    findings, year = len(first.result.findings), first.result.year
+    assert findings and year
+    for organ in HOSTILE:
+        rewrite(store, first.result_id, organ=organ, source=HOSTILE_SOURCE)
+        assert run("review", "export", "-o", tmp_path / "queue.csv", "--store", store).exit_code == 0
+        with (tmp_path / "queue.csv").open(encoding="utf-8-sig", newline="") as handle:
+            header, *rows = list(csv.reader(handle))
+        assert header == list(review.COLUMNS)
+        mine = [row for row in rows if row[0] == str(first.result_id)]
+        assert len(mine) == findings
+        assert {(row[1], row[2], row[3]) for row in mine} == {("'" + HOSTILE_SOURCE, "'" + organ, str(year))}
+        assert all(row[-4:] == ["", "", "", ""] for row in rows)  # the reviewer's columns, empty
+
+        assert run("review", "export", "-o", tmp_path / "queue.xlsx", "--store", store).exit_code == 0
+        sheet = load_workbook(tmp_path / "queue.xlsx")["review"]
+        mine = [row for row in sheet.iter_rows(min_row=2) if row[0].value == first.result_id]
+        assert len(mine) == findings
+        for row in mine:
+            assert (row[1].data_type, row[1].value) == ("s", HOSTILE_SOURCE)
+            assert (row[2].data_type, row[2].value) == ("s", organ)  # text as printed, never a formula
+            assert (row[0].data_type, row[3].data_type, row[3].value) == ("n", "n", year)  # numbers stay numbers
+    assert not [path for path in tmp_path.iterdir() if path.name.endswith(".tmp")]  # no temporary left behind
+
+
+@pytest.mark.parametrize("format", ["csv", "xlsx"])
+@pytest.mark.parametrize("old", ["the previous queue", None])
+def test_a_failed_review_export_leaves_the_old_file(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, format: str, old: str | None
+) -> None:
+    scratch = tmp_path / "system-temp"  # where openpyxl keeps its own copy of the sheet while writing
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    out = tmp_path / "out"
+    out.mkdir()
+    path = out / f"queue.{format}"
+    if old is not None:
+        path.write_text(old)
+    real = export_module._cells
+    written = []
+
+    def failing(*args: object) -> list[object]:  # the writer dies on its third row, two already written
+        if len(written) == 2:
+            raise OSError(28, "No space left on device")
+        written.append(True)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(export_module, "_cells", failing)
+    with pytest.raises(OSError, match="No space left"):
+        review.export(Store(store), path)
+    assert len(written) == 2
+    assert list(out.iterdir()) == ([path] if old is not None else [])  # no half file, no temporary
+    if old is not None:
+        assert path.read_text() == old
+    assert list(scratch.iterdir()) == []
+
+
+def test_the_queue_goes_to_csv_or_xlsx_only(store: Path, tmp_path: Path) -> None:
+    result = run("review", "export", "-o", tmp_path / "queue.txt", "--store", store)
+    assert result.exit_code == 2
+    assert "queue.txt" in result.output and ".xlsx or .csv" in result.output
+    assert not (tmp_path / "queue.txt").exists()

@@ -44,7 +44,7 @@ from extractor.pipeline import extract_safely, failed, reverify
 from extractor.settings import Settings
 from extractor.store import Store, StoreError
 from schemas.export import write_schemas
-from schemas.result import Result, dump_line, load_line
+from schemas.result import Attempt, Result, dump_line, load_line
 
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)  # logs get room to read
 
@@ -261,12 +261,15 @@ SETTINGS_OPTIONS: dict[str, Any] = {
     "api_key_env": Annotated[str | None, typer.Option(help="The environment variable holding the API key.")],
     "mode": Annotated[str | None, typer.Option(help="instructor mode: tools, json_schema, json or md_json.")],
     "max_attempts": Annotated[int | None, typer.Option(help="LLM rounds per report (extraction + re-asks).")],
+    "deadline": Annotated[
+        float | None, typer.Option(help="Seconds a report's LLM work may take in all [default: 600].")
+    ],
     "store": StoreOption,
     "concurrency": Annotated[int | None, typer.Option(help="LLM calls in flight at once.")],
     "requests_per_minute": Annotated[int | None, typer.Option(help="The endpoint's request limit.")],
     "tokens_per_minute": Annotated[int | None, typer.Option(help="The endpoint's token limit.")],
 }
-LLM_OPTIONS = ("backend", "model", "base_url", "api_key_env", "mode", "max_attempts")
+LLM_OPTIONS = ("backend", "model", "base_url", "api_key_env", "mode", "max_attempts", "deadline")
 
 
 def settings_from(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -328,11 +331,19 @@ def extract(
     files = _files(paths)
     _check_output(output, files, "-o")
     llm = None if settings.chosen_backend == "rules" else LLM(settings, Store(settings.store))
+    if llm is not None and not quiet:
+        llm.observers.append(_show_call)
     with _open_output(output) as out:
         results = _write((_extract_one(item, llm) for item in files), out)
     if not quiet and llm is not None:
         _print_usage(results)
     raise typer.Exit(_summary(results, quiet))
+
+
+def _show_call(source: str, call: Attempt) -> None:
+    """Progress of LLM work on stderr: the report, the step and round, and how the call ended."""
+    took = f" {call.latency_ms / 1000:.1f}s" if call.latency_ms else ""
+    err.print(f"[dim]{source}: {call.step} round {call.round}: {call.outcome}{took}[/]", highlight=False)
 
 
 def _extract_one(item: Path | Unreadable, llm: LLM | None) -> Result:

@@ -16,6 +16,7 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import instructor
@@ -117,6 +118,7 @@ class LLM:
         self.client.on("completion:response", self._on_response)
         self.client.on("completion:error", self._on_error)
         self.client.on("parse:error", self._on_parse_error)
+        self.observers: list[Callable[[str, Attempt], None]] = []  # told of every call as it ends: (source, call)
 
     @property
     def _calling(self) -> dict[str, Any]:
@@ -186,6 +188,25 @@ class LLM:
     ) -> tuple[BaseModel | None, Attempt]:
         """The validated answer (or None when it could not be had), and what the call took. `deadline` is a
         `time.monotonic()` moment after which no request is made and none is waited for."""
+        answered, call = self._ask(
+            prompt, context, answer, source=source, sha256=sha256, step=step, round=round, deadline=deadline
+        )
+        for observer in self.observers:
+            observer(source, call)
+        return answered, call
+
+    def _ask(
+        self,
+        prompt: Prompt,
+        context: dict[str, Any],
+        answer: type[BaseModel],
+        *,
+        source: str,
+        sha256: str,
+        step: str,
+        round: int,
+        deadline: float | None,
+    ) -> tuple[BaseModel | None, Attempt]:
         call = Attempt(step=step, round=round, outcome="failed")  # summed over the HTTP exchanges it takes
         model = self.settings.model or "default"
         key = self._cache_key(prompt, context, answer, sha256)

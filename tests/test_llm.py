@@ -295,3 +295,17 @@ def test_a_report_that_hits_its_deadline_after_some_tables_is_flagged(serve: Any
     assert result.status == "flagged"
     assert any(f.rule == "llm.deadline" for f in result.findings)
     assert any(value is not None for value in result.fields.values())
+
+
+def test_extract_shows_each_llm_call_on_stderr_and_takes_a_deadline(answerer: GoldAnswerer, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+
+    with ScriptedServer(answerer) as server:
+        args = ["extract", str(HUAIAN), "--backend", "llm", "--base-url", server.url, "--model", "scripted"]
+        args += ["--store", str(tmp_path / "s.db"), "--deadline", "30", "-o", str(tmp_path / "out.jsonl")]
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "huaian-szf-2024.pdf: t3 round 1: ok" in result.stderr
+    assert json.loads((tmp_path / "out.jsonl").read_text("utf-8"))["status"] == "verified"

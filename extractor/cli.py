@@ -298,7 +298,8 @@ def settings_from(*names: str) -> Callable[[Callable[..., Any]], Callable[..., A
 def _settings(**flags: object) -> Settings:
     """Settings from these flags over NIANBAO_* variables over nianbao.toml; bad ones end with exit 2."""
     try:
-        return Settings(**{name: value for name, value in flags.items() if value is not None})
+        given: dict[str, Any] = {name: value for name, value in flags.items() if value is not None}
+        return Settings(**given)
     except ValidationError as error:
         err.print(f"[red]bad settings:[/] {error}")
         raise typer.Exit(EXIT_USAGE) from error

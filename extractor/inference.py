@@ -29,8 +29,10 @@ from tenacity import (
     retry_if_exception,
     retry_if_exception_type,
     stop_after_attempt,
+    stop_any,
     wait_exponential_jitter,
 )
+from tenacity.stop import stop_base
 
 from extractor.settings import Settings
 from extractor.store import Store
@@ -257,7 +259,7 @@ class LLM:
             return self.settings.timeout if deadline is None else max(0.0, deadline - time.monotonic())
 
         retrying = Retrying(
-            stop=stop_after_attempt(self.settings.transient_retries + 1) | (lambda _state: left() <= 0),
+            stop=stop_any(stop_after_attempt(self.settings.transient_retries + 1), _Past(left)),
             retry=retry_if_exception(is_transient),
             wait=lambda state: min(self._wait(state), left()),
             reraise=True,
@@ -297,6 +299,16 @@ class LLM:
             "context": context,
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+class _Past(stop_base):
+    """Stop retrying once no time is left before the report's deadline."""
+
+    def __init__(self, left: Callable[[], float]) -> None:
+        self.left = left
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.left() <= 0
 
 
 def _is_invalid(error: BaseException) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from extractor.document import IngestError
-from extractor.export import Column, ExportError, Row, Table, format_for, write
+from extractor.export import Column, ExportError, Kind, Row, Table, format_for, write
 from extractor.ingest import read_document
 from extractor.store import Store
 from schemas.flat import contract
@@ -69,7 +69,7 @@ def item(store: Store, result_id: int) -> Item | None:
 
 
 # (header, kind, width in Excel): the queue's columns, the last four left empty for the reviewer.
-_COLUMNS = (
+_COLUMNS: tuple[tuple[str, Kind, int], ...] = (
     ("result id", "int", 9),
     ("source", "text", 28),
     ("organ", "text", 22),

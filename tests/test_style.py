@@ -37,3 +37,9 @@ def test_nianbaos_own_errors_share_one_base() -> None:
     from extractor.parser import NotAReport
 
     assert issubclass(IngestError, NianbaoError) and issubclass(NotAReport, NianbaoError)
+
+
+def test_the_type_checker_passes() -> None:
+    """mypy over extractor, schemas and prompts ([tool.mypy] in pyproject.toml)."""
+    completed = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -49,6 +49,7 @@ def results_per_document(store: Path) -> dict[str, int]:
         return dict(db.execute("SELECT sha256, COUNT(*) FROM results GROUP BY sha256").fetchall())
 
 
+@pytest.mark.slow
 def test_a_run_killed_with_sigkill_resumes_and_does_every_report_exactly_once(tmp_path: Path) -> None:
     variants(tmp_path / "reports", 1500)
     store, log = tmp_path / "store.db", tmp_path / "events.jsonl"
@@ -111,6 +112,7 @@ def test_a_new_extraction_version_adds_results_and_keeps_the_old(tmp_path: Path)
     assert [(v.split("-")[0], n) for v, n in versions] == [("llm", 2), ("rules", 2)]
 
 
+@pytest.mark.slow
 def test_bad_inputs_in_a_batch_of_a_thousand_fail_alone_with_reasons(tmp_path: Path) -> None:
     folder = tmp_path / "batch"
     variants(folder, 993)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import random
+import struct
 import zipfile
 from pathlib import Path
 
@@ -97,6 +98,8 @@ def test_supported_suffixes() -> None:
         (REPORT_SNIPPET.encode("gb18030"), "GB18030"),
         (REPORT_SNIPPET.encode("utf-16"), "UTF-16 with BOM"),
         (b"\xfe\xff" + REPORT_SNIPPET.encode("utf-16-be"), "UTF-16 big-endian with BOM"),
+        (REPORT_SNIPPET.encode("utf-16-le"), "UTF-16 little-endian without BOM"),
+        (REPORT_SNIPPET.encode("utf-16-be"), "UTF-16 big-endian without BOM"),
     ],
 )
 def test_text_is_decoded(tmp_path: Path, encoded: bytes, label: str) -> None:
@@ -451,9 +454,32 @@ def test_random_bytes_are_an_error(tmp_path: Path) -> None:
     raises_ingest_error(write(tmp_path, "data.txt", data), containing="binary file, not text")
 
 
-def test_utf16_text_holding_a_nul_is_an_error(tmp_path: Path) -> None:
-    data = ("规章\t0\n" * 100 + "\x00").encode("utf-16")
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le"])
+def test_utf16_text_holding_a_nul_is_an_error(tmp_path: Path, encoding: str) -> None:
+    data = ("规章\t0\n" * 100 + "\x00").encode(encoding)
     raises_ingest_error(write(tmp_path, "data.txt", data), containing="binary file, not text")
+
+
+@pytest.mark.parametrize("tail", [b"\x00", b"\x00 "])  # odd and even lengths
+def test_utf8_text_with_a_stray_nul_is_binary_not_utf16(tmp_path: Path, tail: bytes) -> None:
+    data = "规章\t0\n".encode() * 100 + tail
+    raises_ingest_error(write(tmp_path, "data.txt", data), containing="binary file, not text")
+
+
+def test_utf16_without_a_bom_that_does_not_decode_is_an_error(tmp_path: Path) -> None:
+    data = "规章\t0\n".encode("utf-16-le") * 100 + b"\x00\xd8"  # ends in half a surrogate pair
+    path = write(tmp_path, "data.txt", data)
+    raises_ingest_error(path, containing="cannot decode the text: it looks like UTF-16-LE without a BOM, but is not")
+
+
+def test_little_endian_integers_are_not_taken_for_utf16_text(tmp_path: Path) -> None:
+    data = struct.pack("<1000H", *range(1000))  # NULs keep to the odd bytes, as in UTF-16-LE text
+    raises_ingest_error(write(tmp_path, "data.txt", data), containing="binary file, not text")
+
+
+def test_utf16_detection_needs_nuls_in_one_percent_of_the_characters(tmp_path: Path) -> None:
+    text = "规章" * 500 + "\n"  # one ASCII character in a thousand: too few to tell UTF-16 from binary
+    raises_ingest_error(write(tmp_path, "data.txt", text.encode("utf-16-le")), containing="binary file, not text")
 
 
 def test_control_characters_without_nul_are_an_error(tmp_path: Path) -> None:
@@ -479,14 +505,33 @@ def test_suffixes_are_matched_case_insensitively(tmp_path: Path) -> None:
 
 def test_a_file_over_max_bytes_is_an_error(tmp_path: Path) -> None:
     path = write(tmp_path, "big.txt", b"x" * 2048)
-    raises_ingest_error(path, containing="file is 2 KB, over the 1000 bytes limit", max_bytes=1000)
+    raises_ingest_error(path, containing="file is 2.0 KB, over the 1,000 bytes limit for a .txt report", max_bytes=1000)
 
 
-def test_the_default_limit_is_100_mb(tmp_path: Path) -> None:
-    path = tmp_path / "huge.pdf"
-    with path.open("wb") as sparse:  # a sparse file: its size is set without writing 150 MB
-        sparse.truncate(int(150.3 * 1024 * 1024))
-    raises_ingest_error(path, containing="file is 150.3 MB, over the 100 MB limit")
+@pytest.mark.parametrize(
+    ("name", "size", "message"),
+    [
+        ("huge.pdf", 150.3, "file is 150.3 MB, over the 50 MB limit for a .pdf report"),
+        ("huge.docx", 50.1, "file is 50.1 MB, over the 50 MB limit for a .docx report"),
+        ("huge.htm", 5.5, "file is 5.5 MB, over the 5 MB limit for a .htm report"),
+        ("huge.md", 1.1, "file is 1.1 MB, over the 1 MB limit for a .md report"),
+        ("huge.txt", 100, "file is 100.0 MB, over the 1 MB limit for a .txt report"),
+        ("huge.txt", 3000, "file is 2.9 GB, over the 1 MB limit for a .txt report"),
+    ],
+)
+def test_each_format_has_its_size_limit(tmp_path: Path, name: str, size: float, message: str) -> None:
+    path = tmp_path / name
+    with path.open("wb") as sparse:  # a sparse file: its size is set without writing it
+        sparse.truncate(int(size * 1024 * 1024))
+    raises_ingest_error(path, containing=message)
+
+
+def test_a_file_at_its_size_limit_is_read(tmp_path: Path) -> None:
+    report, filler = "规章\t0\n".encode(), "公开".encode()  # 3 bytes a character, as in most reports
+    padding = filler * ((1024 * 1024 - len(report)) // len(filler))
+    path = write(tmp_path, "report.txt", report + padding + b" " * (1024 * 1024 - len(report) - len(padding)))
+    assert path.stat().st_size == 1024 * 1024
+    assert read_document(path).text.startswith("规章\t0\n公开")
 
 
 def test_a_missing_file_is_an_error(tmp_path: Path) -> None:

@@ -126,8 +126,8 @@ def test_bad_inputs_in_a_batch_of_a_thousand_fail_alone_with_reasons(tmp_path: P
     for name, data in bad.items():
         (folder / name).write_bytes(data)
     (folder / "gb18030.txt").write_bytes(FULL_2021.replace("办公室", "政府办").encode("gb18030"))
-    filler = "本年度继续加强政务公开工作，完善制度建设，提升公开质量，回应社会关切。\n" * (1536 * 1024 // 109)
-    (folder / "long.txt").write_text(FULL_2021.replace("办公室", "信息中心") + filler, "utf-8")  # under any limit
+    filler = "本年度继续加强政务公开工作，完善制度建设，提升公开质量，回应社会关切。\n" * (900 * 1024 // 109)
+    (folder / "long.txt").write_text(FULL_2021.replace("办公室", "信息中心") + filler, "utf-8")  # under 1 MB
 
     store = tmp_path / "store.db"
     result = CliRunner().invoke(app, ["run", str(folder), "--store", str(store), "--quiet"])

@@ -34,6 +34,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from extractor import export, jobs, review
+from extractor.backends import llm_for
 from extractor.document import IngestError
 from extractor.errors import NianbaoError
 from extractor.evaluate import ReportScore, Scorecard, load_gold, score
@@ -331,7 +332,7 @@ def extract(
     """
     files = _files(paths)
     _check_output(output, files, "-o")
-    llm = None if settings.chosen_backend == "rules" else LLM(settings, Store(settings.store))
+    llm = llm_for(settings)
     if llm is not None and not quiet:
         llm.observers.append(_show_call)
     with _open_output(output) as out:

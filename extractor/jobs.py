@@ -36,7 +36,7 @@ from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import Any
 
-from extractor.inference import LLM
+from extractor.backends import llm_for
 from extractor.pipeline import extract_safely, failed
 from extractor.settings import Settings
 from extractor.store import Store
@@ -226,7 +226,7 @@ def _start_pool(settings: Settings, workers: int | None) -> _Pool:
 
 def _warm_up(settings: Settings) -> None:
     """Import and build here what every worker would otherwise build for itself: they are forked from us."""
-    LLM(settings, Store(settings.store, check=False))
+    llm_for(settings, Store(settings.store, check=False))
     for template in ("2019", "2021"):
         for table in ("t2", "t3", "t4"):
             schema_version(table_answer(table, template))
@@ -235,7 +235,7 @@ def _warm_up(settings: Settings) -> None:
 def _work(number: int, settings: dict[str, Any], threads: int, inbox: Queue, outbox: Queue) -> None:
     """A worker process: read paths from `inbox`, extract them on `threads` threads, send lines to `outbox`."""
     chosen = Settings(**settings)
-    llm = None if chosen.chosen_backend == "rules" else LLM(chosen, Store(chosen.store, check=False))
+    llm = llm_for(chosen, Store(chosen.store, check=False))
     parent = os.getppid()
 
     def one(path: str) -> None:

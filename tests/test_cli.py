@@ -275,11 +275,10 @@ def test_the_shared_settings_flags_reach_settings_in_extract_and_run(
     arguments = [item for name, value in flags.items() for item in (f"--{name.replace('_', '-')}", value)]
     seen: list[Settings] = []
 
-    class Recorder:
-        def __init__(self, settings: Settings, store: object) -> None:
-            seen.append(settings)
+    def recorder(settings: Settings) -> None:
+        seen.append(settings)
 
-    monkeypatch.setattr(cli, "LLM", Recorder)
+    monkeypatch.setattr(cli, "llm_for", recorder)
     monkeypatch.setattr(cli, "extract_safely", lambda path, llm: failed(path.name, "not read"))
     assert run("extract", VERIFIED, *arguments, "--quiet").exit_code == 3
 

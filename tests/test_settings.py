@@ -65,3 +65,13 @@ def test_unknown_settings_are_refused() -> None:
     Path("nianbao.toml").write_text('modle = "typo"\n', "utf-8")
     with pytest.raises(ValueError, match="modle"):
         Settings()
+
+
+def test_one_factory_decides_the_backend(tmp_path: Path) -> None:
+    from extractor.backends import llm_for
+    from extractor.inference import LLM
+
+    assert llm_for(Settings(store=tmp_path / "s.db")) is None  # offline: the template parser alone
+    client = llm_for(Settings(base_url="http://127.0.0.1:9/v1", model="m", store=tmp_path / "s.db"))
+    assert isinstance(client, LLM) and client.settings.chosen_backend == "hybrid"
+    assert llm_for(Settings(backend="rules", base_url="http://127.0.0.1:9/v1", store=tmp_path / "s.db")) is None

@@ -530,6 +530,7 @@ def _reverify_line(line: str, sources: dict[str, Path]) -> Result:
 
 
 @app.command(name="eval")
+@settings_from(*LLM_OPTIONS, "store")
 def evaluate(
     gold: Annotated[Path, typer.Option("--gold", help="Folder of gold JSON files.")],
     sources: Annotated[
@@ -542,17 +543,23 @@ def evaluate(
         bool, typer.Option("--all-fields", help="List every field, not only imperfect ones.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON on stdout.")] = False,
+    *,
+    settings: Settings,
 ) -> None:
     """Score extraction against hand-labelled gold files: per field, per table, per report.
 
-    Example: nianbao eval --gold eval/gold
+    It extracts as `extract` does, with the same backend (the template parser offline; an LLM
+    backend with --model/--base-url), or scores saved results (--results).
+
+    Examples: nianbao eval --gold eval/gold; nianbao eval --gold eval/gold --backend llm --base-url URL --model M
     """
     golds = load_gold(gold)
     if results_file:
         results = {r.source: r for r in map(load_line, _read_lines(results_file))}
     else:
         folder = sources or gold.parent / "corpus"
-        results = {g.source: extract_safely(folder / g.source) for g in golds}
+        llm = llm_for(settings)
+        results = {g.source: extract_safely(folder / g.source, llm) for g in golds}
     card = score(golds, results)
     if as_json:
         print(json.dumps(_card_json(card), ensure_ascii=False, indent=1))

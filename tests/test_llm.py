@@ -309,3 +309,16 @@ def test_extract_shows_each_llm_call_on_stderr_and_takes_a_deadline(answerer: Go
     assert result.exit_code == 0, result.output
     assert "huaian-szf-2024.pdf: t3 round 1: ok" in result.stderr
     assert json.loads((tmp_path / "out.jsonl").read_text("utf-8"))["status"] == "verified"
+
+
+def test_eval_scores_the_llm_backend_through_the_same_factory(answerer: GoldAnswerer, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+
+    with ScriptedServer(answerer) as server:
+        args = ["eval", "--gold", str(GOLD), "--json", "--backend", "llm", "--base-url", server.url]
+        result = CliRunner().invoke(app, [*args, "--model", "scripted", "--store", str(tmp_path / "s.db")])
+    card = json.loads(result.stdout)
+    assert card["field_accuracy"] == 1.0 and card["outcomes"]["verified-wrong"] == 0
+    assert result.exit_code == 0

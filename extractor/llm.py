@@ -139,14 +139,10 @@ class Session:
             self._take_models(key, cell, ours)
             return
         self.notes.append(
-            Finding(
-                rule="hybrid.disagreement",
-                severity="warning",
-                blame="extraction",
-                cells=[key],
-                zh=f"{key}：模型读作 {cell.get('value')}，模板解析读作 {ours}（已在原文定位），保留后者",
-                en=f"{key}: the model read {cell.get('value')}, the template parser {ours} (grounded);"
-                " kept the parser's",
+            _disagreement(
+                key,
+                f"{key}：模型读作 {cell.get('value')}，模板解析读作 {ours}（已在原文定位），保留后者",
+                f"{key}: the model read {cell.get('value')}, the template parser {ours} (grounded); kept the parser's",
             )
         )
 
@@ -157,13 +153,10 @@ class Session:
         self.from_llm.add(key)
         self._checked = None
         self.notes.append(
-            Finding(
-                rule="hybrid.disagreement",
-                severity="warning",
-                blame="extraction",
-                cells=[key],
-                zh=f"{key}：模板解析读作 {ours}，原文不能证实；模型读作 {cell['value']}（已在原文定位），采用后者",
-                en=f"{key}: the template parser read {ours}, which the source does not prove; the model read"
+            _disagreement(
+                key,
+                f"{key}：模板解析读作 {ours}，原文不能证实；模型读作 {cell['value']}（已在原文定位），采用后者",
+                f"{key}: the template parser read {ours}, which the source does not prove; the model read"
                 f" {cell['value']} (grounded); kept the model's",
             )
         )
@@ -262,6 +255,10 @@ def _agreement(keys: list[str]) -> Finding:
         zh=f"模板解析与模型对 {len(set(keys))} 个单元格的读数一致",
         en=f"the template parser and the model read {len(set(keys))} cells alike",
     )
+
+
+def _disagreement(key: str, zh: str, en: str) -> Finding:
+    return Finding(rule="hybrid.disagreement", severity="warning", blame="extraction", cells=[key], zh=zh, en=en)
 
 
 def _deadline_passed(seconds: float, calls: int) -> Finding:

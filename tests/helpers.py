@@ -13,6 +13,11 @@ def minimal_pdf(content_stream: bytes, trailer_extra: bytes = b"") -> bytes:
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content_stream), content_stream),
     ]
+    return pdf_of(objects, trailer_extra)
+
+
+def pdf_of(objects: list[bytes], trailer_extra: bytes = b"") -> bytes:
+    """A PDF of these objects, numbered from 1 (the first the catalog), with a correct cross-reference table."""
     pdf = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -35,3 +40,18 @@ def shared_corpus() -> list[Path]:
     """The six reports copied from shared/corpus: the fixed set that tests of the store, the review
     queue and the exports count on. The real reports found later (`real-*`) are scored elsewhere."""
     return sorted(path for path in CORPUS.iterdir() if not path.name.startswith("real-"))
+
+
+FULL_2021 = (Path(__file__).parent / "cases" / "full-2021.txt").read_text("utf-8")
+
+
+def verified_reports(folder: Path, count: int) -> list[Path]:
+    """`count` different files (report-0000.txt, …), each full-2021.txt (verified) with its own number of
+    trailing newlines."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        path = folder / f"report-{i:04d}.txt"
+        path.write_text(FULL_2021 + "\n" * i, "utf-8")
+        paths.append(path)
+    return paths

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import docx
 import pytest
-from helpers import minimal_pdf
+from helpers import minimal_pdf, pdf_of
 from typer.testing import CliRunner
 
 from extractor.cli import app
@@ -191,16 +191,7 @@ def pdf_bytes(
         )
         kids.append(b"%d 0 R" % len(numbered))
     numbered[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(kids))
-    pdf = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(numbered, start=1):
-        offsets.append(len(pdf))
-        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(pdf)
-    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(numbered) + 1)
-    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(numbered) + 1, xref)
-    return bytes(pdf)
+    return pdf_of(numbered)
 
 
 def text_ops(text: bytes, y: int = 900) -> bytes:

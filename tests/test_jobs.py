@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import minimal_pdf
+from helpers import FULL_2021, minimal_pdf, verified_reports
 from scripted_server import GoldAnswerer, ScriptedServer
 from typer.testing import CliRunner
 
@@ -28,7 +28,6 @@ from schemas.result import Result
 
 ROOT = Path(__file__).parent.parent
 CORPUS = ROOT / "eval" / "corpus"
-FULL_2021 = (Path(__file__).parent / "cases" / "full-2021.txt").read_text("utf-8")
 
 
 def variants(folder: Path, count: int) -> list[Path]:
@@ -149,17 +148,6 @@ def test_bad_inputs_in_a_batch_of_a_thousand_fail_alone_with_reasons(tmp_path: P
     assert len(others) == 995 and all(row["status"] == "verified" for row in others)
 
 
-def numbered(folder: Path, count: int) -> list[Path]:
-    """`count` different files, each full-2021.txt (verified) with its own number of trailing newlines."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(count):
-        path = folder / f"report-{i:04d}.txt"
-        path.write_text(FULL_2021 + "\n" * i, "utf-8")
-        paths.append(path)
-    return paths
-
-
 def rows_by_source(store: Path) -> dict[str, list[dict]]:
     with sqlite3.connect(store) as db:
         rows: dict[str, list[dict]] = {}
@@ -170,7 +158,7 @@ def rows_by_source(store: Path) -> dict[str, list[dict]]:
 
 def test_a_second_run_on_the_same_store_stops_in_one_line_and_nothing_is_done_twice(tmp_path: Path) -> None:
     """Two processes on one store (a cron that overlaps itself): the second stops at once, naming the first."""
-    numbered(tmp_path / "reports", 600)
+    verified_reports(tmp_path / "reports", 600)
     store = tmp_path / "store.db"
     command = [sys.executable, "-m", "extractor", "run", str(tmp_path / "reports"), "--store", str(store), "-q"]
     first = subprocess.Popen([*command, "--workers", "1"], stderr=subprocess.PIPE, text=True)
@@ -198,7 +186,7 @@ def test_a_second_run_on_the_same_store_stops_in_one_line_and_nothing_is_done_tw
 def test_a_failed_file_is_tried_again_on_the_next_run_and_replaced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    paths = numbered(tmp_path / "reports", 3)
+    paths = verified_reports(tmp_path / "reports", 3)
     store = tmp_path / "store.db"
 
     def flaky(path: Path, llm: object = None) -> Result:  # a passing fault: the endpoint down, a crash
@@ -219,7 +207,7 @@ def test_a_failed_file_is_tried_again_on_the_next_run_and_replaced(
 
 
 def test_a_missing_file_is_read_once_it_is_there_and_its_failure_goes(tmp_path: Path) -> None:
-    [present] = numbered(tmp_path / "reports", 1)
+    [present] = verified_reports(tmp_path / "reports", 1)
     missing = tmp_path / "reports" / "late.txt"
     listing = tmp_path / "paths.txt"
     listing.write_text(f"{present}\n{missing}\n", "utf-8")
@@ -238,7 +226,7 @@ def test_a_missing_file_is_read_once_it_is_there_and_its_failure_goes(tmp_path: 
 
 def test_a_fifo_fails_alone_instead_of_blocking_the_run(tmp_path: Path) -> None:
     folder = tmp_path / "reports"
-    numbered(folder, 2)
+    verified_reports(folder, 2)
     os.mkfifo(folder / "pipe.txt")  # in a folder
     os.mkfifo(tmp_path / "given.txt")  # and given by name
     store = tmp_path / "store.db"
@@ -252,7 +240,7 @@ def test_a_fifo_fails_alone_instead_of_blocking_the_run(tmp_path: Path) -> None:
 
 
 def test_a_folder_that_cannot_be_listed_fails_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    numbered(tmp_path / "reports", 2)
+    verified_reports(tmp_path / "reports", 2)
     closed = tmp_path / "reports" / "closed"
     closed.mkdir()
     shutil.copy(CORPUS / "003_bca12cc4fb8d9f2c.txt", closed)
@@ -273,7 +261,7 @@ def test_a_folder_that_cannot_be_listed_fails_alone(tmp_path: Path, monkeypatch:
 
 
 def test_an_unreadable_path_given_by_name_fails_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    paths = numbered(tmp_path / "reports", 2)
+    paths = verified_reports(tmp_path / "reports", 2)
     hidden = tmp_path / "locked" / "report.txt"
     real_stat = os.stat
 
@@ -293,7 +281,7 @@ def test_an_unreadable_path_given_by_name_fails_alone(tmp_path: Path, monkeypatc
 
 def test_a_symlink_loop_is_named_as_one(tmp_path: Path) -> None:
     folder = tmp_path / "reports"
-    numbered(folder, 1)
+    verified_reports(folder, 1)
     os.symlink("loop.txt", folder / "loop.txt")
     os.symlink("gone.txt", folder / "dangling.txt")
     store = tmp_path / "store.db"

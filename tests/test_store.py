@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import verified_reports
 from typer.testing import CliRunner
 
 from extractor import cli, jobs
@@ -20,25 +21,13 @@ from extractor.settings import Settings
 from extractor.store import MIGRATIONS, Store, StoreError, StoreFull, StoreReadOnly, StoreTooNew
 
 ROOT = Path(__file__).parent.parent
-FULL_2021 = (ROOT / "tests" / "cases" / "full-2021.txt").read_text("utf-8")
 FLAGGED = ROOT / "eval" / "corpus" / "000_5e37bbcb16f0abd5.txt"
-
-
-def reports(folder: Path, count: int) -> list[Path]:
-    """`count` different files, each full-2021.txt (verified) with its own number of trailing newlines."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(count):
-        path = folder / f"report-{i:03d}.txt"
-        path.write_text(FULL_2021 + "\n" * i, "utf-8")
-        paths.append(path)
-    return paths
 
 
 def filled_store(tmp_path: Path, count: int = 5) -> Path:
     """A store holding `count` verified reports and one flagged, everything in its one file (no -wal)."""
     folder = tmp_path / "reports"
-    reports(folder, count)
+    verified_reports(folder, count)
     shutil.copy(FLAGGED, folder)
     path = tmp_path / "store.db"
     store = Store(path)
@@ -284,7 +273,7 @@ def test_a_store_in_a_read_only_folder_serves_reads(tmp_path: Path) -> None:
 
 
 def test_a_full_disk_says_so_keeps_what_was_committed_and_the_run_resumes(tmp_path: Path) -> None:
-    files = reports(tmp_path / "reports", 30)
+    files = verified_reports(tmp_path / "reports", 30)
     path = tmp_path / "store.db"
     store = Store(path)
     pages = store.connection.execute("PRAGMA page_count").fetchone()[0]
@@ -304,7 +293,7 @@ def test_a_full_disk_says_so_keeps_what_was_committed_and_the_run_resumes(tmp_pa
 
 
 def test_a_full_disk_ends_run_in_one_line_exit_5(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    reports(tmp_path / "reports", 30)
+    verified_reports(tmp_path / "reports", 30)
     path = tmp_path / "store.db"
 
     class FullStore(Store):
@@ -325,7 +314,7 @@ def test_a_full_disk_ends_run_in_one_line_exit_5(tmp_path: Path, monkeypatch: py
 
 
 def test_a_full_disk_under_the_event_log_is_said_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    reports(tmp_path / "reports", 2)
+    verified_reports(tmp_path / "reports", 2)
 
     def no_space(self, **event: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "run.jsonl"))

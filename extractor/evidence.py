@@ -33,12 +33,10 @@ from itertools import pairwise
 
 from extractor.layout import CACHED_TEXT_LIMIT, PAGE_NUMBER, Line, layout
 from extractor.relations import relations
-from extractor.values import read_cell
-from schemas.flat import Value, cell_types
+from extractor.values import MAX_COUNT, read_cell
+from schemas.flat import TABLES, Value, cell_types
 from schemas.report import Amount, Template
 from schemas.template import T2_ROWS, T3_ROWS, T4_KEYS, normalise
-
-TABLES = ("t2", "t3", "t4")
 
 # Digits inside text that are not a cell's number, and why (first match wins).
 EXPLANATIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -56,7 +54,7 @@ EXPLANATIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 # A number or a no-number mark inside text: digits glued to words or to each other.
 _GLUED = re.compile(r"[+\-−－]?\d[\d,.]*|/|／")
-_MAX_COUNT_DIGITS = 10  # no count in a report reaches 10⁹
+_MAX_COUNT_DIGITS = len(str(MAX_COUNT))  # a run this long is no one count: several glued together
 _SPLIT_BUDGET = 200_000  # partial splits tried for one row before it is called ambiguous
 _MAX_READINGS = 64  # readings kept per row, to be resolved by the relations; more is as ambiguous as two
 
@@ -148,9 +146,6 @@ class Evidence:
         if table == "t4":
             return region.rows.get("t4")
         return next((row for row in region.rows.values() if key in row.keys), None)
-
-    def table_of_line(self, number: int) -> str | None:
-        return next((t for t, region in self.regions.items() if any(x.number == number for x in region.lines)), None)
 
 
 def evidence(text: str, template: Template) -> Evidence:

@@ -30,11 +30,10 @@ from extractor.settings import Settings
 from extractor.verifier import verify
 from prompts import load
 from schemas.answers import TABLE_TITLES, answer_to_fields, cells_answer, cells_to_fields, table_answer
-from schemas.flat import build_report, cell_types, iter_cells, label
+from schemas.flat import TABLES, build_report, cell_types, iter_cells, label
 from schemas.report import Count, Meta, Report, Template
 from schemas.result import Attempt, Finding, Usage
 
-TABLES = ("t2", "t3", "t4")
 _MAX_CELLS_PER_REASK = 40
 _MAX_PROBLEMS_PER_REASK = 20
 _CONTEXT_LINES = 2  # source lines shown around each re-asked row

@@ -19,7 +19,7 @@ import sys
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TextIO
@@ -33,11 +33,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from extractor import export, jobs, review
+from extractor import eval_report, eval_runs, export, jobs, measures, review
 from extractor.backends import llm_for
 from extractor.document import IngestError
 from extractor.errors import NianbaoError
-from extractor.evaluate import ReportScore, Scorecard, load_gold, score
+from extractor.evaluate import Gold, ReportScore, Scorecard, load_gold, score
+from extractor.gold import check as check_gold
 from extractor.inference import LLM
 from extractor.ingest import SUPPORTED_SUFFIXES, read_document
 from extractor.jobs import Unreadable
@@ -529,16 +530,23 @@ def _reverify_line(line: str, sources: dict[str, Path]) -> Result:
     return reverify(result, document)
 
 
-@app.command(name="eval")
+eval_app = _Typer(help="Score extraction against hand-labelled gold; keep, list and compare the runs.")
+app.add_typer(eval_app, name="eval")
+
+
 @settings_from(*LLM_OPTIONS, "store")
 def evaluate(
-    gold: Annotated[Path, typer.Option("--gold", help="Folder of gold JSON files.")],
+    context: typer.Context,
+    gold: Annotated[Path | None, typer.Option("--gold", help="Folder of gold JSON files.")] = None,
     sources: Annotated[
         Path | None, typer.Option(help="Folder of the gold reports' sources [default: GOLD/../corpus].")
     ] = None,
     results_file: Annotated[
         Path | None, typer.Option("--results", help="Score these results instead of extracting.")
     ] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here.")] = None,
+    label: Annotated[str | None, typer.Option(help="A name for this run in `eval list`.")] = None,
+    keep: Annotated[bool, typer.Option(help="Keep the run in the store, for `eval list` and `compare`.")] = True,
     all_fields: Annotated[
         bool, typer.Option("--all-fields", help="List every field, not only imperfect ones.")
     ] = False,
@@ -546,26 +554,160 @@ def evaluate(
     *,
     settings: Settings,
 ) -> None:
-    """Score extraction against hand-labelled gold files: per field, per table, per report.
+    """Score extraction against hand-labelled gold files: per cell, report, table, template and format.
 
     It extracts as `extract` does, with the same backend (the template parser offline; an LLM
-    backend with --model/--base-url), or scores saved results (--results).
+    backend with --model/--base-url), or scores saved results (--results). Each run is kept in
+    the store (`eval list`, `eval compare A B`). Exits 1 when a verified report holds a wrong number.
 
-    Examples: nianbao eval --gold eval/gold; nianbao eval --gold eval/gold --backend llm --base-url URL --model M
+    Examples: nianbao eval --gold eval/gold; nianbao eval --gold eval/gold --html eval.html;
+    nianbao eval --gold eval/gold --backend llm --base-url URL --model M; nianbao eval list; nianbao eval compare 1 2
     """
+    if context.invoked_subcommand is not None:
+        return
+    if gold is None:
+        _usage("eval needs --gold FOLDER (or a command: list, compare); nianbao eval --help says more")
     golds = load_gold(gold)
     if results_file:
-        results = {r.source: r for r in map(load_line, _read_lines(results_file))}
+        card = score(golds, {r.source: r for r in map(load_line, _read_lines(results_file))})
     else:
-        folder = sources or gold.parent / "corpus"
-        llm = llm_for(settings)
-        results = {g.source: extract_safely(folder / g.source, llm) for g in golds}
-    card = score(golds, results)
+        card = _extract_and_score(golds, sources or gold.parent / "corpus", settings)
+    run_id = eval_runs.save(Store(settings.store), card, settings, gold, label) if keep else None
+    if html:
+        eval_report.write_html(
+            card, html, f"nianbao eval: {gold}", {"id": run_id, "gold": str(gold), **_run_of(settings)}
+        )
     if as_json:
-        print(json.dumps(_card_json(card), ensure_ascii=False, indent=1))
+        print(json.dumps({**_card_json(card), "run": run_id}, ensure_ascii=False, indent=1))
     else:
         _print_card(card, all_fields)
+        err.print(f"kept as eval run {run_id} in {settings.store}" if run_id else "not kept (--no-keep)")
     raise typer.Exit(1 if card.outcomes()["verified-wrong"] else 0)
+
+
+eval_app.callback(invoke_without_command=True)(_guarded(evaluate))
+
+
+def _extract_and_score(golds: list[Gold], folder: Path, settings: Settings) -> Scorecard:
+    llm = llm_for(settings)
+    results, seconds = {}, {}
+    for gold in golds:
+        began = time.perf_counter()
+        results[gold.source] = extract_safely(folder / gold.source, llm)
+        seconds[gold.source] = time.perf_counter() - began
+    return score(golds, results, seconds)
+
+
+def _run_of(settings: Settings) -> dict[str, Any]:
+    backend = settings.chosen_backend
+    return {"backend": backend, "model": settings.model if backend != "rules" else None}
+
+
+@eval_app.command("list")
+@settings_from("store")
+def eval_list(
+    as_json: Annotated[bool, typer.Option("--json", help="As JSON on stdout.")] = False, *, settings: Settings
+) -> None:
+    """The eval runs kept in the store, oldest first.
+
+    Example: nianbao eval list
+    """
+    runs = eval_runs.runs(Store(settings.store, readonly=True))
+    if as_json:
+        print(json.dumps(runs, ensure_ascii=False, indent=1))
+        return
+    table = Table(
+        "run",
+        "when",
+        "label",
+        "backend",
+        "model",
+        "reports",
+        "field acc.",
+        "precision (95%)",
+        "coverage",
+        "verified wrong",
+        box=box.SIMPLE,
+        title=f"Eval runs in {settings.store}",
+    )
+    for run in runs:
+        measures = run["measures"]
+        precision = measures["precision"]
+        table.add_row(
+            str(run["id"]),
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(run["created"])),
+            escape(run["label"] or ""),
+            run["backend"],
+            escape(run["model"] or ""),
+            str(measures["reports"]),
+            _percent(measures["cells"]["accuracy"]),
+            f"{_percent(precision['value'])} {_bounds(precision['interval'])}",
+            _percent(measures["coverage"]["value"]),
+            str(precision["n"] - precision["k"]),
+        )
+    err.print(table if runs else f"no eval runs in {settings.store} yet (nianbao eval --gold DIR keeps one)")
+
+
+@eval_app.command("compare")
+@settings_from("store")
+def eval_compare(
+    baseline: Annotated[int, typer.Argument(help="The baseline run's id (`eval list`).")],
+    candidate: Annotated[int, typer.Argument(help="The run to compare with it.")],
+    limit: Annotated[int, typer.Option(help="List at most this many cells of each kind.")] = 40,
+    *,
+    settings: Settings,
+) -> None:
+    """What changed from run A to run B: cells fixed and broken, reports newly flagged or verified.
+
+    Exits 1 when B has more verified-but-wrong reports than A, or a lower auto-accept precision:
+    a guard for CI. Example: nianbao eval compare 3 4
+    """
+    store = Store(settings.store, readonly=True)
+    comparison = eval_runs.compare(eval_runs.scorecard(store, baseline), eval_runs.scorecard(store, candidate))
+    _print_comparison(comparison, baseline, candidate, limit)
+    if comparison.regressions:
+        for regression in comparison.regressions:
+            _say(f"regression in run {candidate} against run {baseline}: {regression}")
+        raise typer.Exit(1)
+
+
+def _print_comparison(comparison: eval_runs.Comparison, a: int, b: int, limit: int) -> None:
+    before, after = comparison.baseline, comparison.candidate
+    table = Table("measure", f"run {a}", f"run {b}", box=box.SIMPLE, title=f"Run {a} → run {b}")
+    table.add_row("field accuracy", _percent(before.cells.accuracy.value), _percent(after.cells.accuracy.value))
+    table.add_row("report accuracy", _percent(before.report_accuracy.value), _percent(after.report_accuracy.value))
+    for name in ("precision", "coverage", "flag_recall"):
+        first, second = getattr(before, name), getattr(after, name)
+        table.add_row(
+            name.replace("_", " "),
+            f"{_percent(first.value)} {_bounds(first.interval)}",
+            f"{_percent(second.value)} {_bounds(second.interval)}",
+        )
+    table.add_row(
+        "verified but wrong", str(before.precision.n - before.precision.k), str(after.precision.n - after.precision.k)
+    )
+    err.print(table)
+    for title, changes in (("fixed", comparison.fixed), ("broken", comparison.broken)):
+        err.print(f"{len(changes)} cells {title}" + (":" if changes else ""))
+        for change in changes[:limit]:
+            err.print(f"  {escape(change.source)}  {change.key}: {change.before} → {change.after}", highlight=False)
+    for title, sources in (
+        ("newly flagged", comparison.newly_flagged),
+        ("newly verified", comparison.newly_verified),
+        ("newly verified but wrong", comparison.newly_verified_wrong),
+        ("only in the baseline", comparison.only_in_baseline),
+        ("only in the candidate", comparison.only_in_candidate),
+    ):
+        if sources:
+            err.print(f"{len(sources)} reports {title}: {escape(', '.join(sources[:limit]))}", highlight=False)
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2%}"
+
+
+def _bounds(interval: Sequence[float] | None) -> str:
+    return "" if interval is None else f"[{interval[0]:.1%}, {interval[1]:.1%}]"
 
 
 def _card_json(card: Scorecard) -> dict:
@@ -574,19 +716,26 @@ def _card_json(card: Scorecard) -> dict:
         "organ_accuracy": card.organ_accuracy,
         "year_accuracy": card.year_accuracy,
         "outcomes": card.outcomes(),
-        "tables": {t: sum(oks) / len(oks) for t, oks in card.per_table.items()},
+        "measures": measures.measure(card.reports).as_json(),
+        "groups": {
+            kind: {name: m.as_json() for name, m in members.items()}
+            for kind, members in measures.by_group(card).items()
+        },
+        "tables": {t: m.accuracy.value for t, m in measures.by_table(card).items()},
         "reports": [
             {
                 "source": r.source,
                 "status": r.status,
                 "outcome": r.outcome,
+                "format": r.format,
+                "template": r.template,
                 "right": r.right,
                 "total": r.total,
                 "exact": r.exact,
                 "template_right": r.template_right,
                 "organ_right": r.organ_right,
                 "year_right": r.year_right,
-                "wrong": r.wrong_keys,
+                "wrong": {key: r.cells[key] for key in r.wrong_keys},
                 "inconsistencies_expected": r.inconsistencies_expected,
                 "inconsistencies_flagged": r.inconsistencies_flagged,
             }
@@ -613,11 +762,9 @@ def _print_card(card: Scorecard, all_fields: bool) -> None:
         box=box.SIMPLE,
     )
     for r in card.reports:
-        inconsistencies = (
-            f"{', '.join(r.inconsistencies_expected) or '-'} | {', '.join(r.inconsistencies_flagged) or '-'}"
-        )
+        inconsistencies = _inconsistencies_cell(r)
         reports.add_row(
-            r.source,
+            escape(r.source),
             r.outcome if r.outcome != "verified-wrong" else f"[red]{r.outcome}[/]",
             f"{r.right}/{r.total}",
             "ok" if r.template_right else "[red]wrong[/]",
@@ -625,10 +772,7 @@ def _print_card(card: Scorecard, all_fields: bool) -> None:
             inconsistencies,
         )
     err.print(reports)
-    tables = Table("table", "cells", "accuracy", title="Per table", box=box.SIMPLE)
-    for name, oks in sorted(card.per_table.items()):
-        tables.add_row(name, str(len(oks)), f"{sum(oks) / len(oks):.1%}")
-    err.print(tables)
+    _print_groups(card)
     fields = Table(
         "field", "reports", "accuracy", box=box.SIMPLE, title="Per field" + ("" if all_fields else " (below 100%)")
     )
@@ -636,16 +780,124 @@ def _print_card(card: Scorecard, all_fields: bool) -> None:
         if all_fields or not all(oks):
             fields.add_row(key, str(len(oks)), f"{sum(oks) / len(oks):.1%}")
     err.print(fields if fields.rows else "Per field: every field 100% (--all-fields lists them)")
-    outcomes = card.outcomes()
-    exact = sum(r.exact for r in card.reports)
-    err.print(
-        f"field accuracy {card.field_accuracy:.2%} over {sum(map(len, card.per_field.values()))} cells; "
-        f"{exact}/{len(card.reports)} reports exactly right\n"
-        f"organ right {sum(r.organ_right for r in card.reports)}/{len(card.reports)} ({card.organ_accuracy:.2%}), "
-        f"year right {sum(r.year_right for r in card.reports)}/{len(card.reports)} ({card.year_accuracy:.2%})\n"
-        f"{outcomes['verified-right']} verified and right, {outcomes['verified-wrong']} verified and wrong, "
-        f"{outcomes['flagged']} flagged, {outcomes['failed']} failed"
+    _print_summary(card)
+
+
+def _inconsistencies_cell(report: ReportScore) -> str:
+    """How many gold declares and we flagged; the relations that differ, by name."""
+    expected, flagged = set(report.inconsistencies_expected), set(report.inconsistencies_flagged)
+    cell = f"{len(expected)} | {len(flagged)}"
+    if expected - flagged:
+        cell += f" [red]missed {', '.join(sorted(expected - flagged))}[/]"
+    if flagged - expected:
+        cell += f" [red]not in gold {', '.join(sorted(flagged - expected))}[/]"
+    return cell
+
+
+def _print_groups(card: Scorecard) -> None:
+    table = Table(
+        "group",
+        "reports",
+        "cells",
+        "accuracy",
+        "wrong",
+        "value/null",
+        "null/value",
+        "precision (95%)",
+        "coverage",
+        box=box.SIMPLE,
+        title="Per table, template and format",
     )
+    for name, cells in measures.by_table(card).items():
+        o = cells.outcomes
+        table.add_row(
+            f"table {name}",
+            "",
+            str(cells.cells),
+            _percent(cells.accuracy.value),
+            str(o["wrong_value"]),
+            str(o["value_where_null"]),
+            str(o["null_where_value"]),
+            "",
+            "",
+        )
+    for kind, members in measures.by_group(card).items():
+        for name, m in members.items():
+            o = m.cells.outcomes
+            table.add_row(
+                f"{kind} {escape(name)}",
+                str(m.reports),
+                str(m.cells.cells),
+                _percent(m.cells.accuracy.value),
+                str(o["wrong_value"]),
+                str(o["value_where_null"]),
+                str(o["null_where_value"]),
+                f"{_percent(m.precision.value)} {_bounds(m.precision.interval)}",
+                _percent(m.coverage.value),
+            )
+    err.print(table)
+
+
+def _print_summary(card: Scorecard) -> None:
+    m = measures.measure(card.reports)
+    outcomes = card.outcomes()
+    o = m.cells.outcomes
+    lines = [
+        f"field accuracy {card.field_accuracy:.2%} over {m.cells.cells} cells: {o['value_right']} values right, "
+        f"{o['null_right']} nulls right, {o['wrong_value']} wrong values, {o['value_where_null']} values where gold "
+        f"is null, {o['null_where_value']} nulls where gold has a value",
+        f"{m.report_accuracy.k}/{m.report_accuracy.n} reports exactly right",
+        f"organ right {sum(r.organ_right for r in card.reports)}/{len(card.reports)} ({card.organ_accuracy:.2%}), "
+        f"year right {sum(r.year_right for r in card.reports)}/{len(card.reports)} ({card.year_accuracy:.2%})",
+        f"{outcomes['verified-right']} verified and right, {outcomes['verified-wrong']} verified and wrong, "
+        f"{outcomes['flagged']} flagged, {outcomes['failed']} failed",
+        f"auto-accept precision {_percent(m.precision.value)} {_bounds(m.precision.interval)} (95% Wilson), "
+        f"coverage {_percent(m.coverage.value)}, flag recall {_percent(m.flag_recall.value)} "
+        f"({m.flag_recall.k}/{m.flag_recall.n})",
+        f"source inconsistencies: recall {_percent(m.inconsistency_recall.value)} "
+        f"({m.inconsistency_recall.k}/{m.inconsistency_recall.n}), precision "
+        f"{_percent(m.inconsistency_precision.value)} ({m.inconsistency_precision.k}/{m.inconsistency_precision.n})",
+    ]
+    cost = m.cost
+    if cost.calls:
+        usd = f"${cost.usd:.4f}" if cost.usd is not None else "cost unknown (no price for the model)"
+        lines.append(
+            f"LLM: {cost.calls} calls ({cost.cache_hits} from the cache), {cost.tokens_in} tokens in, "
+            f"{cost.tokens_out} out, {usd}; per call p50 {cost.call_ms_p50:.0f} ms, p95 {cost.call_ms_p95:.0f} ms; "
+            f"calls per report {cost.attempts}"
+            if cost.call_ms_p50 is not None and cost.call_ms_p95 is not None
+            else f"LLM: {cost.calls} calls, all from the cache ({cost.cache_hits}); calls per report {cost.attempts}"
+        )
+    if cost.report_seconds_p50 is not None and cost.report_seconds_p95 is not None:
+        lines.append(f"seconds per report: p50 {cost.report_seconds_p50:.2f}, p95 {cost.report_seconds_p95:.2f}")
+    err.print("\n".join(lines), highlight=False)
+
+
+gold_app = _Typer(no_args_is_help=True, help="Gold files: the hand-labelled answers eval scores against.")
+app.add_typer(gold_app, name="gold")
+
+
+@gold_app.command("check")
+def gold_check(
+    folder: Annotated[Path, typer.Argument(help="The gold folder.")],
+    sources: Annotated[
+        Path | None, typer.Option(help="Folder of the gold reports' sources [default: FOLDER/../corpus].")
+    ] = None,
+) -> None:
+    """Lint a gold folder: the format and the template's keys; the declared source inconsistencies
+    (relations of the template that the gold numbers break, and all of those); each source file,
+    present with the recorded sha256. Exits 1 when it finds a problem.
+
+    Example: nianbao gold check eval/gold
+    """
+    if not folder.is_dir():
+        _usage(f"{folder}: not a folder")
+    problems = check_gold(folder, sources)
+    for problem in problems:
+        err.print(f"[red]{escape(problem.file)}[/]: {escape(problem.problem)}", soft_wrap=True, highlight=False)
+    count = len(list(folder.glob("*.json")))
+    err.print(f"{count} gold files, {len(problems)} problems" if problems else f"{count} gold files, all fine")
+    raise typer.Exit(1 if problems else 0)
 
 
 review_app = _Typer(no_args_is_help=True, help="The review queue: flagged reports, worst first, for a person.")

@@ -16,7 +16,7 @@ import os
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -481,16 +481,25 @@ def write(rows: Iterable[Row], table: Table, path: Path, format: str) -> int:
     """
     if format not in FORMATS:
         raise ExportError(f"unknown format {format!r}: choose one of {', '.join(FORMATS)}")
-    path = Path(path)
+    with replaced(Path(path)) as temporary:
+        return WRITERS[format](iter(rows), table, temporary)
+
+
+@contextmanager
+def replaced(path: Path) -> Iterator[Path]:
+    """A temporary file next to `path` to write, renamed over `path` only if the block ends without error.
+
+    The one way nianbao replaces a file it writes: a reader never sees half of one, and on any error
+    `path` is left as it was, and no temporary is left behind.
+    """
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     temporary.open("xb").close()  # claims the name, with the permissions the user's umask gives
     try:
-        count = WRITERS[format](iter(rows), table, temporary)
+        yield temporary
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    return count
 
 
 def export(results: Iterable[Result], path: Path, format: str, labels: str = "en") -> int:

@@ -156,6 +156,35 @@ def m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m002_eval_runs(db: sqlite3.Connection) -> None:
+    """`nianbao eval` keeps each run: its settings and versions, and every report's cells and costs."""
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS eval_runs (
+            id INTEGER PRIMARY KEY,
+            created REAL NOT NULL,
+            nianbao TEXT NOT NULL,     -- nianbao's version
+            backend TEXT NOT NULL,
+            model TEXT,
+            prompts TEXT,              -- JSON: the prompt ids (name: id)
+            schema_version TEXT,
+            gold TEXT NOT NULL,        -- the gold folder
+            settings TEXT NOT NULL,    -- JSON, without secrets
+            label TEXT,
+            measures TEXT NOT NULL     -- JSON: the run's measures, as `eval --json` prints them
+        );
+        CREATE TABLE IF NOT EXISTS eval_reports (
+            run_id INTEGER NOT NULL REFERENCES eval_runs(id),
+            source TEXT NOT NULL,
+            score TEXT NOT NULL,       -- JSON: the report's score, every cell's outcome among it
+            PRIMARY KEY (run_id, source)
+        );
+        """,
+    )
+
+
 def _script(db: sqlite3.Connection, sql: str) -> None:
     """Run each statement of `sql` inside the caller's transaction (executescript would commit it)."""
     statement = ""
@@ -596,6 +625,39 @@ class Store:
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    # Eval runs ----------------------------------------------------------------------
+
+    def save_eval_run(self, run: dict[str, Any], scores: dict[str, dict[str, Any]]) -> int:
+        """One `nianbao eval` run (columns of eval_runs, JSON values as objects) and each report's score."""
+        row = {
+            key: value if isinstance(value, str | int | float | None) else _json(value) for key, value in run.items()
+        }
+        row.setdefault("created", time.time())
+        with self._transaction() as db:
+            cursor = db.execute(
+                f"INSERT INTO eval_runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())
+            )
+            run_id = int(cursor.lastrowid or 0)
+            db.executemany(
+                "INSERT INTO eval_reports (run_id, source, score) VALUES (?, ?, ?)",
+                [(run_id, source, _json(score)) for source, score in scores.items()],
+            )
+        return run_id
+
+    def eval_runs(self) -> list[dict[str, Any]]:
+        """Every eval run, oldest first, with its JSON columns parsed."""
+        with self._errors():
+            cursor = self.connection.execute("SELECT * FROM eval_runs ORDER BY id")
+            names = [d[0] for d in cursor.description]
+            return [_parsed(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+    def eval_scores(self, run_id: int) -> dict[str, dict[str, Any]]:
+        with self._errors():
+            rows = self.connection.execute(
+                "SELECT source, score FROM eval_reports WHERE run_id = ? ORDER BY source", (run_id,)
+            ).fetchall()
+        return {source: json.loads(score) for source, score in rows}
+
     # LLM exchanges and the cache ------------------------------------------------------
 
     def log(self, **exchange: Any) -> None:
@@ -662,3 +724,14 @@ def _size(path: Path) -> int | None:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+_JSON_COLUMNS = ("prompts", "settings", "measures")
+
+
+def _parsed(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: json.loads(value) if key in _JSON_COLUMNS and value else value for key, value in row.items()}

@@ -47,7 +47,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class ScriptedServer:
-    def __init__(self, respond: Respond, record: bool = True) -> None:
+    def __init__(self, respond: Respond, record: bool = True, port: int = 0) -> None:
         self.respond = respond
         self.record = record  # keep every request (tests read them; a long benchmark would only grow)
         self.requests: list[dict[str, Any]] = []
@@ -84,7 +84,7 @@ class ScriptedServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = _Server(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", port), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
@@ -202,3 +202,27 @@ class GoldAnswerer:
 
     def __call__(self, request: dict[str, Any], number: int) -> Reply:
         return Reply(completion(request, self.arguments(request)))
+
+
+def main() -> None:
+    """Serve gold answers on loopback until interrupted: the perfect model, for `nianbao eval` by hand.
+
+    python tests/scripted_server.py eval/gold --port 8765
+    nianbao eval --gold eval/gold --backend llm --base-url http://127.0.0.1:8765/v1 --model scripted
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("gold", type=Path, nargs="+", help="gold folders to answer from")
+    parser.add_argument("--port", type=int, default=8765)
+    arguments = parser.parse_args()
+    answerer = GoldAnswerer.from_folder(arguments.gold[0])
+    for folder in arguments.gold[1:]:
+        answerer.golds.update(GoldAnswerer.from_folder(folder).golds)
+    with ScriptedServer(answerer, record=False, port=arguments.port) as server:
+        print(f"answering from {len(answerer.golds)} gold files at {server.url}", flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

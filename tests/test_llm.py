@@ -311,14 +311,22 @@ def test_extract_shows_each_llm_call_on_stderr_and_takes_a_deadline(answerer: Go
     assert json.loads((tmp_path / "out.jsonl").read_text("utf-8"))["status"] == "verified"
 
 
-def test_eval_scores_the_llm_backend_through_the_same_factory(answerer: GoldAnswerer, tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["llm", "hybrid"])
+def test_eval_scores_the_llm_backends_through_the_same_factory(
+    answerer: GoldAnswerer, tmp_path: Path, backend: str
+) -> None:
     from typer.testing import CliRunner
 
     from extractor.cli import app
 
     with ScriptedServer(answerer) as server:
-        args = ["eval", "--gold", str(GOLD), "--json", "--backend", "llm", "--base-url", server.url]
+        args = ["eval", "--gold", str(GOLD), "--json", "--backend", backend, "--base-url", server.url]
         result = CliRunner().invoke(app, [*args, "--model", "scripted", "--store", str(tmp_path / "s.db")])
+        calls = server.count
     card = json.loads(result.stdout)
     assert card["field_accuracy"] == 1.0 and card["outcomes"]["verified-wrong"] == 0
+    cost = card["measures"]["cost"]
+    assert cost["calls"] == calls > 0 and cost["tokens_in"] > 0 and cost["tokens_out"] > 0
+    assert sum(cost["attempts"].values()) == len(card["reports"])
+    assert cost["call_ms_p50"] is not None and cost["call_ms_p95"] >= cost["call_ms_p50"]
     assert result.exit_code == 0

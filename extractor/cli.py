@@ -974,7 +974,9 @@ def review_export(
 def review_decide(
     result_id: Annotated[int, typer.Argument(help="The id from `review list`.")],
     reviewer: Annotated[str, typer.Option(help="Who decides.")],
-    decision: Annotated[str, typer.Option(help="accept, reject or correct.")],
+    decision: Annotated[
+        str, typer.Option(help="accept, reject, correct, inconsistency (--key: a relation id) or skip.")
+    ],
     key: Annotated[str | None, typer.Option(help="With correct: the flat key of the cell.")] = None,
     value: Annotated[str | None, typer.Option(help="With correct: its value as printed in the source.")] = None,
     note: Annotated[str | None, typer.Option(help="Why.")] = None,
@@ -991,6 +993,79 @@ def review_decide(
         err.print(f"[red]{error}[/]")
         raise typer.Exit(EXIT_USAGE) from error
     err.print(f"recorded review {review_id}")
+
+
+@review_app.command("serve")
+@settings_from("store")
+def review_serve(
+    host: Annotated[str, typer.Option(help="The address to listen on (beyond loopback: with --token).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port to listen on.")] = 8765,
+    token: Annotated[
+        str | None, typer.Option(envvar="NIANBAO_REVIEW_TOKEN", help="An access token every request must carry.")
+    ] = None,
+    reviewer: Annotated[str | None, typer.Option(help="Who reviews [default: asked on first visit].")] = None,
+    gold: Annotated[Path | None, typer.Option(help="The gold folder the promote button writes to.")] = None,
+    *,
+    settings: Settings,
+) -> None:
+    """The review queue in the browser: each flagged report beside its source, corrections re-verified live.
+
+    Example: nianbao review serve --store reports.db --gold eval/gold
+    """
+    import uvicorn
+
+    from extractor.web.app import LOOPBACK, Config, create_app
+
+    loopback = _is_loopback(host)
+    if not loopback and not token:
+        _usage(f"--host {host} listens beyond this machine: give --token too (any long random text)")
+    if not settings.store.is_file():
+        _usage(f"{settings.store}: no such store; `nianbao run FILES --store {settings.store}` makes one")
+    if gold is not None and not gold.is_dir():
+        _usage(f"--gold {gold}: no such folder")
+    app = create_app(Config(settings.store, reviewer, token, gold), LOOPBACK if loopback else ("*",))
+    shown = f"[{host}]" if ":" in host else host
+    err.print(f"reviewing {settings.store} at http://{shown}:{port}/" + (f"?token={token}" if token else ""))
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@review_app.command("promote")
+@settings_from("store")
+def review_promote(
+    result_ids: Annotated[
+        list[int] | None, typer.Argument(help="Ids from `review list` [default: every accepted report].")
+    ] = None,
+    gold: Annotated[Path, typer.Option(help="The gold folder to write to.")] = Path("eval/gold"),
+    reviewer: Annotated[str | None, typer.Option(help="Who promotes [default: who accepted it].")] = None,
+    *,
+    settings: Settings,
+) -> None:
+    """Write reviewed reports as gold files (the spec's format), which `nianbao eval --gold` then scores against.
+
+    Example: nianbao review promote --gold eval/gold --store reports.db
+    """
+    from extractor import promote
+
+    store = Store(settings.store)
+    chosen = result_ids or promote.reviewed_ids(store)
+    if not chosen:
+        _usage("no report has been accepted or corrected yet: nothing to promote")
+    try:
+        for result_id in chosen:
+            err.print(f"wrote {promote.promote(store, result_id, gold, reviewer)}")
+    except review.ReviewError as error:
+        _usage(str(error))
 
 
 @app.command(name="export")

@@ -4,17 +4,36 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from extractor.document import IngestError
+from extractor.document import Document, IngestError
+from extractor.errors import NianbaoError
 from extractor.export import Column, ExportError, Kind, Row, Table, format_for, write
 from extractor.ingest import read_document
+from extractor.pipeline import reverify
+from extractor.relations import relations
+from extractor.resolver import ground
 from extractor.store import Store
-from schemas.flat import contract
-from schemas.result import Finding, Result
+from extractor.values import out_of_bounds, read_cell
+from schemas.flat import Value, cell_types, contract
+from schemas.report import Amount, Provenance
+from schemas.result import Finding, Result, dump_line
 
-DECISIONS = ("accept", "reject", "correct")
+# accept: the values as they stand (corrected or not) are right; reject: the file is not a report; correct: one
+# cell's value; inconsistency: a relation the report's own printed numbers break (new_value "1" marks it, "0"
+# unmarks it); skip: left for later. The review table also records "promote": written to a gold folder.
+DECISIONS = ("accept", "reject", "correct", "inconsistency", "skip")
+
+
+class ReviewError(NianbaoError, ValueError):
+    """A decision that cannot be recorded as asked; the message says why."""
+
+
+class NoSuchResult(ReviewError):
+    pass
+
+
 _CONTEXT = 1  # source lines shown either side of a finding's line
 
 
@@ -139,13 +158,183 @@ def decide(
     value: str | None = None,
     note: str | None = None,
 ) -> int:
-    """Record a decision, or a correction of one cell; the result itself is never changed."""
+    """Record a decision (`nianbao review decide`); returns the review's id. accept and reject also add the
+    person's result (see `accept`, `reject`); the machine's result itself is never changed."""
+    found = stored_result(store, result_id)
+    if decision not in DECISIONS:
+        raise ReviewError(f"decision must be one of {', '.join(DECISIONS)}")
+    if decision == "correct":
+        if key not in contract() or value is None:
+            raise ReviewError("a correction needs --key (a flat key of the contract) and --value")
+        return correct(store, result_id, reviewer, key, value, note)
+    if decision == "inconsistency":
+        return mark_inconsistency(store, result_id, reviewer, key or "", value != "0", note)
+    if decision == "accept":
+        return accept(store, result_id, reviewer, source_document(*found), note)[0]
+    if decision == "reject":
+        return reject(store, result_id, reviewer, note)[0]
+    return store.review(result_id, reviewer, decision, note=note)
+
+
+# A reviewer's draft: the machine's result with the corrections recorded so far, re-verified ---------------------
+
+
+@dataclass
+class Draft:
+    result_id: int
+    path: str
+    machine: Result
+    result: Result  # the machine's result with `corrected` applied, re-verified against its source
+    corrected: dict[str, Value] = field(default_factory=dict)
+    inconsistencies: set[str] = field(default_factory=set)  # relation ids marked as the report's own
+
+    @property
+    def relation_ids(self) -> set[str]:
+        return {relation.id for relation in relations(self.machine.template)} if self.machine.template else set()
+
+
+def stored_result(store: Store, result_id: int) -> tuple[str, Result]:
     found = store.result(result_id)
     if found is None:
-        raise ValueError(f"no result {result_id} in the store")
-    if decision not in DECISIONS:
-        raise ValueError(f"decision must be one of {', '.join(DECISIONS)}")
-    if decision == "correct" and (key not in contract() or value is None):
-        raise ValueError("a correction needs --key (a flat key of the contract) and --value")
-    old = found[1].fields.get(key) if key else None
-    return store.review(result_id, reviewer, decision, key, old, value, note)
+        raise NoSuchResult(f"no result {result_id} in the store")
+    return found
+
+
+def source_document(path: str, result: Result) -> Document:
+    """The result's source file, read again; refused where it changed since it was extracted."""
+    try:
+        document = read_document(Path(path))
+    except IngestError as error:
+        raise ReviewError(str(error)) from error
+    except OSError as error:
+        raise ReviewError(f"{path}: cannot read the source: {error.strerror or error}") from error
+    if result.sha256 and document.sha256 != result.sha256:
+        raise ReviewError(f"{path}: the source file changed since it was extracted (sha256 differs)")
+    return document
+
+
+def parse_value(result: Result, key: str, text: str | None) -> Value:
+    """A reviewer's entry for cell `key`: a number as the report prints it ("1,234", "3.5"), or blank for none."""
+    kinds = cell_types(result.template) if result.template else {}
+    if key not in kinds:
+        raise ReviewError(f"{key} is not a cell of the {result.template} template")
+    reading = read_cell(text or "")
+    if reading.kind in ("blank", "null"):
+        return None
+    if reading.kind != "number" or reading.number is None:
+        raise ReviewError(f"{key}: {text!r} is not a number")
+    amount = kinds[key] is Amount
+    problem = out_of_bounds(reading.number, amount=amount, signed=key.endswith(".change"))
+    if problem:
+        raise ReviewError(f"{key}: {text}: {problem}")
+    if amount:
+        return reading.number
+    if reading.number != reading.number.to_integral_value():
+        raise ReviewError(f"{key} counts, so it is a whole number, not {text}")
+    return int(reading.number)
+
+
+def latest_values(reviews: list[dict], decision: str) -> dict[str, str | None]:
+    """The newest new_value per key among the reviews of one kind."""
+    return {row["key"]: row["new_value"] for row in reviews if row["decision"] == decision and row["key"]}
+
+
+def draft(store: Store, result_id: int, document: Document) -> Draft:
+    path, machine = stored_result(store, result_id)
+    reviews = store.reviews(result_id)
+    corrected = {key: parse_value(machine, key, text) for key, text in latest_values(reviews, "correct").items()}
+    marked = {key for key, flag in latest_values(reviews, "inconsistency").items() if flag == "1"}
+    return Draft(result_id, path, machine, corrected_result(machine, corrected, document), corrected, marked)
+
+
+def corrected_result(machine: Result, corrected: dict[str, Value], document: Document) -> Result:
+    """`machine` with the corrected values, each grounded where the document's evidence places it (or nowhere,
+    and then the verifier says so), checked by the verifier as `nianbao verify` checks a saved result."""
+    if not corrected or machine.template is None:
+        return reverify(machine, document) if machine.template else machine
+    fields = {**machine.fields, **corrected}
+    provenance = {key: source for key, source in machine.provenance.items() if key not in corrected}
+    grounded = ground(document, machine.template, fields)
+    for key in corrected:
+        source = grounded[key].get("source")
+        if source:
+            provenance[key] = Provenance(**source)
+    return reverify(machine.model_copy(update={"fields": fields, "provenance": provenance}), document)
+
+
+def correct(store: Store, result_id: int, reviewer: str, key: str, text: str | None, note: str | None = None) -> int:
+    """Record one cell's correction (blank: the report gives no number), with the value it replaces."""
+    _, machine = stored_result(store, result_id)
+    value = parse_value(machine, key, text)
+    earlier = latest_values(store.reviews(result_id), "correct")
+    old = earlier[key] if key in earlier else machine.fields.get(key)
+    return store.review(result_id, reviewer, "correct", key, old, _plain(value), note)
+
+
+def mark_inconsistency(
+    store: Store, result_id: int, reviewer: str, relation_id: str, marked: bool, note: str | None = None
+) -> int:
+    """Mark (or unmark) a relation as broken by the report's own printed numbers, kept as printed."""
+    _, machine = stored_result(store, result_id)
+    known = {relation.id for relation in relations(machine.template)} if machine.template else set()
+    if relation_id not in known:
+        raise ReviewError(f"{relation_id!r} is not a relation of the {machine.template} template")
+    earlier = latest_values(store.reviews(result_id), "inconsistency").get(relation_id)
+    return store.review(result_id, reviewer, "inconsistency", relation_id, earlier, "1" if marked else "0", note)
+
+
+def accept(store: Store, result_id: int, reviewer: str, document: Document, note: str | None = None) -> tuple[int, int]:
+    """The values as they now stand are right: a new result (status `reviewed`) holds them, corrections applied
+    and re-verified, with whatever the verifier still reports. Returns (review id, the new result's id)."""
+    reviewed = draft(store, result_id, document).result
+    review_id = store.review(result_id, reviewer, "accept", note=note)
+    return review_id, store.save_reviewed(result_id, review_id, reviewed, dump_line(reviewed), "reviewed")
+
+
+def reject(store: Store, result_id: int, reviewer: str, note: str | None = None) -> tuple[int, int]:
+    """The file is not a report: a new result (status `rejected`) that exports show as failed, with why."""
+    _, machine = stored_result(store, result_id)
+    why = f"not a report (rejected by {reviewer}{': ' + note if note else ''})"
+    rejected = Result(source=machine.source, sha256=machine.sha256, status="failed", error=why)
+    review_id = store.review(result_id, reviewer, "reject", note=note)
+    return review_id, store.save_reviewed(result_id, review_id, rejected, dump_line(rejected), "rejected")
+
+
+def _plain(value: Value) -> str | None:
+    return None if value is None else str(value)
+
+
+# The queue as a person works through it ---------------------------------------------------------------------
+
+FILTERS = ("organ", "year", "template", "rule", "format")
+
+
+def format_of(source: str) -> str:
+    return Path(source).suffix.lstrip(".").lower() or "?"
+
+
+def matches(entry: Item, wanted: dict[str, str]) -> bool:
+    """`entry` passes every non-empty filter: organ (a part of its name), year, template, rule (a part of a
+    finding's rule id) and format (the file's suffix)."""
+    result = entry.result
+    checks = {
+        "organ": lambda text: text in (result.organ or ""),
+        "year": lambda text: str(result.year) == text,
+        "template": lambda text: result.template == text,
+        "rule": lambda text: any(text in finding.rule for finding in result.findings),
+        "format": lambda text: format_of(result.source) == text.lower().lstrip("."),
+    }
+    return all(checks[name](text) for name, text in wanted.items() if text and name in checks)
+
+
+def pending(store: Store, wanted: dict[str, str] | None = None) -> list[Item]:
+    """The queue left to review, worst first, reports a reviewer skipped after the rest; filtered by `wanted`."""
+    decided = store.decisions()
+    entries = [entry for entry in queue(store) if matches(entry, wanted or {})]
+    return sorted(entries, key=lambda entry: "skip" in decided.get(entry.result_id, set()))
+
+
+def progress(store: Store) -> tuple[int, int]:
+    """(reviewed, left): documents a person accepted, corrected or rejected, and flagged ones still waiting."""
+    done = sum(1 for _ in store.latest_results("reviewed")) + sum(1 for _ in store.latest_results("rejected"))
+    return done, sum(1 for _ in store.latest_results("flagged"))

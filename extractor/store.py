@@ -625,6 +625,58 @@ class Store:
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    def decisions(self) -> dict[int, set[str]]:
+        """Each reviewed result's id with the kinds of decision recorded on it."""
+        with self._errors():
+            rows = self.connection.execute("SELECT DISTINCT result_id, decision FROM reviews").fetchall()
+        out: dict[int, set[str]] = {}
+        for result_id, decision in rows:
+            out.setdefault(result_id, set()).add(decision)
+        return out
+
+    def newest(self, result_id: int) -> tuple[int, str, Result] | None:
+        """(id, status column, result) of the newest result of the document `result_id` belongs to."""
+        with self._errors():
+            row = self.connection.execute(
+                "SELECT id, status, result FROM results WHERE sha256 = (SELECT sha256 FROM results WHERE id = ?)"
+                " ORDER BY id DESC LIMIT 1",
+                (result_id,),
+            ).fetchone()
+        return (row[0], row[1], load_line(row[2])) if row else None
+
+    def save_reviewed(self, of: int, review_id: int, result: Result, line: str, status: str) -> int:
+        """A person's result for the document of result `of`, as a new row (status `reviewed` or `rejected`) that
+        the exports, taking each document's newest result, use. Its version is `of`'s, marked with the review."""
+        errors = sum(f.severity == "error" for f in result.findings)
+        with self._transaction() as db:
+            sha, version = db.execute("SELECT sha256, version FROM results WHERE id = ?", (of,)).fetchone()
+            cursor = db.execute(
+                "INSERT INTO results (sha256, version, run_id, source, status, organ, year, template, errors,"
+                " warnings, result, created) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    sha,
+                    f"{version}+review.{review_id}",
+                    result.source,
+                    status,
+                    result.organ,
+                    result.year,
+                    result.template,
+                    errors,
+                    len(result.findings) - errors,
+                    line,
+                    time.time(),
+                ),
+            )
+            result_id = int(cursor.lastrowid or 0)
+            db.executemany(
+                "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (result_id, f.rule, f.severity, f.blame, json.dumps(f.cells), json.dumps(f.lines), f.zh, f.en)
+                    for f in result.findings
+                ],
+            )
+        return result_id
+
     # Eval runs ----------------------------------------------------------------------
 
     def save_eval_run(self, run: dict[str, Any], scores: dict[str, dict[str, Any]]) -> int:

@@ -286,7 +286,7 @@ def mark_inconsistency(
 def accept(store: Store, result_id: int, reviewer: str, document: Document, note: str | None = None) -> tuple[int, int]:
     """The values as they now stand are right: a new result (status `reviewed`) holds them, corrections applied
     and re-verified, with whatever the verifier still reports. Returns (review id, the new result's id)."""
-    reviewed = draft(store, result_id, document).result
+    reviewed = draft(store, result_id, document).result.model_copy(update={"status": "reviewed"})
     review_id = store.review(result_id, reviewer, "accept", note=note)
     return review_id, store.save_reviewed(result_id, review_id, reviewed, dump_line(reviewed), "reviewed")
 

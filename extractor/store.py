@@ -576,12 +576,12 @@ class Store:
         return result_id
 
     def latest_results(self, status: str | None = None) -> Iterator[tuple[int, str, Result]]:
-        """(result id, path, result) of the newest result of each document, oldest document first."""
+        """(result id, path, result) of the result of each document that stands, oldest document first: the newest
+        a person decided (reviewed or rejected), else the newest; a later machine run does not undo a review."""
         query = (
             "SELECT r.id, d.path, r.result FROM results r JOIN documents d ON d.sha256 = r.sha256"
-            " WHERE r.id IN (SELECT MAX(id) FROM results GROUP BY sha256)"
-            + (" AND r.status = ?" if status else "")
-            + " ORDER BY r.id"
+            " WHERE r.id IN (SELECT COALESCE(MAX(CASE WHEN status IN ('reviewed', 'rejected') THEN id END), MAX(id))"
+            " FROM results GROUP BY sha256)" + (" AND r.status = ?" if status else "") + " ORDER BY r.id"
         )
         with self._errors():
             for result_id, path, line in self.connection.execute(query, (status,) if status else ()):
@@ -635,11 +635,12 @@ class Store:
         return out
 
     def newest(self, result_id: int) -> tuple[int, str, Result] | None:
-        """(id, status column, result) of the newest result of the document `result_id` belongs to."""
+        """(id, status column, result) of the result that stands for the document `result_id` belongs to: as in
+        `latest_results`, the newest a person decided, else the newest."""
         with self._errors():
             row = self.connection.execute(
                 "SELECT id, status, result FROM results WHERE sha256 = (SELECT sha256 FROM results WHERE id = ?)"
-                " ORDER BY id DESC LIMIT 1",
+                " ORDER BY status IN ('reviewed', 'rejected') DESC, id DESC LIMIT 1",
                 (result_id,),
             ).fetchone()
         return (row[0], row[1], load_line(row[2])) if row else None

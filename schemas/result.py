@@ -12,7 +12,7 @@ from schemas.report import Provenance, Template
 
 Severity = Literal["error", "warning", "info"]
 Blame = Literal["source", "extraction"]
-Status = Literal["verified", "flagged", "failed"]
+Status = Literal["verified", "flagged", "failed", "reviewed"]  # reviewed: a person accepted it (`review`)
 
 
 class Finding(BaseModel):

@@ -18,6 +18,7 @@ from extractor.gold import read_gold
 from extractor.settings import Settings
 from extractor.store import Store
 from extractor.web.app import Config, create_app
+from schemas.result import dump_line
 
 CARRIED_OVER = "二、上年结转政府信息公开申请数量\t\t6\t1\t0\t0\t1\t0\t8"
 MISPRINT = "misprint-2022.txt"  # prints 9 as the 上年结转 total of six cells adding up to 8
@@ -152,8 +153,16 @@ def test_accepting_adds_a_reviewed_result_that_exports_use(client: TestClient, s
     out = tmp_path / "reports.csv"
     assert CliRunner().invoke(cli_app, ["export", str(out), "--store", str(store)]).exit_code == 0
     rows = {row["source"]: row for row in csv.DictReader(out.open(encoding="utf-8-sig"))}
-    assert rows[MISPRINT]["t3.carried_over.total"] == "8"
+    assert rows[MISPRINT]["t3.carried_over.total"] == "8" and rows[MISPRINT]["status"] == "reviewed"
     assert len(rows) == 4
+
+    machine = Store(store).result(rid)
+    assert machine is not None
+    later = Store(store)
+    later.save_result(later.start_run("a later version", {}), "a later version", machine[1], Path(machine[0]),
+                      dump_line(machine[1]), machine[1].sha256)  # fmt: skip
+    assert later.newest(rid)[1] == "reviewed"  # a later machine result does not undo the review
+    assert {result.source: result.status for _, _, result in later.latest_results()}[MISPRINT] == "reviewed"
 
 
 def test_promote_writes_the_spec_gold_file_and_records_it(client: TestClient, store: Path, gold: Path) -> None:

@@ -16,6 +16,13 @@ class Glyph:
     text: str  # one character
     box: Box
     confidence: float | None = None  # OCR's, 0..1; None for a character from the text layer
+    baseline: float | None = None  # y of the text layer's baseline; None from OCR (the box's middle stands in)
+
+    @property
+    def row_y(self) -> float:
+        """The y that rows are grouped by: glyphs of one row share it, whatever their fonts' ascents (OCR's boxes
+        differ in height from one text line to the next, so theirs is the middle, where cells centre their text)."""
+        return (self.box[1] + self.box[3]) / 2 if self.baseline is None else self.baseline
 
 
 @dataclass(frozen=True)
@@ -28,3 +35,16 @@ class Rule:
     def horizontal(self) -> bool:
         x0, top, x1, bottom = self.box
         return (x1 - x0) >= (bottom - top)
+
+
+def is_cjk(char: str) -> bool:
+    """True for Chinese characters and CJK / full-width punctuation."""
+    code = ord(char)
+    return (
+        0x2E80 <= code <= 0x9FFF  # radicals, CJK symbols and punctuation, kana, ideographs
+        or 0xF900 <= code <= 0xFAFF  # compatibility ideographs
+        or 0xFE30 <= code <= 0xFE4F  # CJK compatibility forms
+        or 0xFF00 <= code <= 0xFFEF  # full-width forms: （），：；
+        or 0x20000 <= code <= 0x3FFFF  # rare ideographs
+        or char in "‘’“”—…·"
+    )

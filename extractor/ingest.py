@@ -10,10 +10,10 @@ far beyond that is refused, early and by name, so that no single file can take t
 machine down: reading any one file, then parsing and verifying what it yields, stays
 under MEMORY_BUDGET, 500 MB peak RSS for the whole process (the interpreter and
 libraries' ~100 MB included), and takes seconds. A hostile file is refused in at most
-4 times the time a normal report of its format takes, most in a fraction of it. A file
-just inside any one limit costs up to about 7 times the bundled 6-page PDF report
-(0.4 s); a PDF just inside the syntax, character and table-line limits at once, about
-19 times: 7 s. benchmarks/bench_hostile.py measures all of these.
+about the time a normal report of its format takes, most in a fraction of it. A file just
+inside any one limit costs at most about 2 s (a text of 590,000 characters of table rows);
+a PDF just inside the character and table-line limits at once, 1 s: 15 times the bundled
+6-page PDF report (0.07 s). benchmarks/bench_hostile.py measures all of these.
 
     file size  .txt .md 1 MB; .html .htm 5 MB; .docx and .pdf 50 MB (for images; a
                scanned PDF is read, then refused for having no text layer)
@@ -27,19 +27,18 @@ just inside any one limit costs up to about 7 times the bundled 6-page PDF repor
                Sizes are read from the zip's directory, then checked against the data
                (inflated in bounded steps) before python-docx reads it, so a zip bomb
                or a header that lies about its size is refused.
-    PDF        1,000 pages. A stream inflates to 2 MB if pdfminer parses it as PDF
-               syntax (page content, forms, fonts' character maps, object streams),
-               to 64 MB if it reads it as binary (fonts, images), and all of them to
-               128 MB. 2 MB of PDF syntax parsed in all, page content counted each
-               time it is drawn. 20,000 characters a page, 100,000 in all; 100,000 path
-               segments and images a page; table lines crossing 5,000 times a page and
-               20,000 in all (pdfplumber's table finder is quadratic in crossings).
+    PDF        1,000 pages. A stream inflates to 2 MB if it is PDF syntax (page content,
+               forms, fonts' character maps, object streams), to 64 MB if binary (fonts,
+               images), and all of them to 128 MB. 2 MB of PDF syntax parsed in all, a form
+               counted each time it is drawn. 20,000 characters a page, 100,000 in all;
+               100,000 path segments and images a page; ruling lines crossing 5,000 times a
+               page and 20,000 in all. Constants in extractor/pdftext.py.
 
-The bundled PDF report is far inside each: 6 pages, 1.9 MB inflated (fonts), 157 KB
-of syntax parsed, 2,879 characters, 990 crossings. The PDF limits are enforced inside
-pdfminer: importing this module wraps `PDFStream.decode` and the inflate, LZW and
-run-length decoders of pdfminer's `pdftypes`; they are bounded while `read_document`
-reads a PDF and pdfminer's own otherwise.
+PDFs are read by pdfium (C), which has no limits of its own on what a stream inflates to: the
+streams are found in the raw bytes and inflated in bounded steps before pdfium parses the file
+(extractor/pdftext.py); the page, character and path limits are counted as each page is read.
+The bundled PDF report is far inside each: 6 pages, 1.9 MB inflated (fonts), 157 KB of syntax
+parsed, 3,548 characters (pdfium's count: its added spaces and line ends too), 990 crossings.
 """
 
 from __future__ import annotations
@@ -47,36 +46,47 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
-import itertools
-import logging
 import re
 import struct
-import types
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING
 
 import docx
-import pdfplumber
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import PreformattedString
 from docx.oxml.ns import qn
 from docx.oxml.table import CT_Tbl, CT_Tc
 from docx.oxml.xmlchemy import BaseOxmlElement
-from pdfminer import pdftypes
-from pdfminer.lzw import LZWDecoder
-from pdfminer.pdfdocument import PDFPasswordIncorrect
-from pdfminer.pdfinterp import PDFPageInterpreter
-from pdfminer.pdfpage import PDFPage
-from pdfminer.pdftypes import PDFStream, resolve1
-from pdfplumber.page import PDFPageAggregatorWithMarkedContent
-from pdfplumber.table import TableFinder
 
 from extractor.document import Document, IngestError
+from extractor.glyphs import Box, Glyph, is_cjk
+from extractor.layout_pdf import PlacedChar, PlacedLine, drop_repeated_headers, drop_running_lines, page_lines
+from extractor.pdftext import (  # noqa: F401  (the PDF limits, re-exported with the others)
+    MAX_BINARY_STREAM_BYTES,
+    MAX_INFLATED_BYTES,
+    MAX_LINE_CROSSINGS,
+    MAX_PAGE_CHARS,
+    MAX_PAGE_CROSSINGS,
+    MAX_PAGE_SHAPES,
+    MAX_PARSED_BYTES,
+    MAX_PDF_CHARS,
+    MAX_PDF_PAGES,
+    MAX_STREAM_BYTES,
+    PDFIUM_LOCK,
+    PageText,
+    PdfFile,
+    PdfTooBig,
+    needs_ocr,
+)
+
+if TYPE_CHECKING:
+    from extractor.ocr import OcrPage
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".html", ".htm", ".pdf", ".docx"})
 
@@ -95,16 +105,6 @@ MAX_ZIP_BYTES = 100 * _MB
 MAX_XML_BYTES = 16 * _MB
 MAX_XML_ELEMENTS = 1_000_000
 MAX_PARAGRAPHS = 20_000
-MAX_PDF_PAGES = 1_000
-MAX_STREAM_BYTES = 2 * _MB  # a stream pdfminer parses as PDF syntax: page content, a form, a font's map...
-MAX_BINARY_STREAM_BYTES = 64 * _MB  # ... or one it reads as binary: a font (a full CJK font is 10-30 MB), an image
-MAX_INFLATED_BYTES = 128 * _MB
-MAX_PARSED_BYTES = 2 * _MB  # PDF syntax to parse: page content each time it is drawn, fonts' maps, object streams
-MAX_PAGE_CHARS = 20_000
-MAX_PDF_CHARS = 100_000
-MAX_PAGE_SHAPES = 100_000
-MAX_PAGE_CROSSINGS = 5_000  # pairs of a page's horizontal and vertical table lines
-MAX_LINE_CROSSINGS = 20_000
 
 _MAX_CONTROL_SHARE = 0.02  # real text has almost no control characters; random bytes have ~12%
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")  # all but \t \n \f \r
@@ -126,7 +126,8 @@ def read_document(path: Path, *, max_bytes: int | None = None) -> Document:
     raw = _read_bytes(path, MAX_FILE_BYTES[fmt] if max_bytes is None else max_bytes, suffix)
     if not raw.strip():
         raise IngestError(path.name, "empty file")
-    text, page_starts = _READERS[fmt](raw, path.name)
+    pdf = _read_pdf(raw, path.name) if fmt == "pdf" else None
+    text, page_starts = (pdf.text, pdf.page_starts) if pdf else _READERS[fmt](raw, path.name)
     if not text.strip():
         raise IngestError(path.name, "empty file" if fmt in ("txt", "md") else f"no text found in the {fmt}")
     if len(text) > MAX_TEXT_CHARS:
@@ -140,6 +141,9 @@ def read_document(path: Path, *, max_bytes: int | None = None) -> Document:
         sha256=hashlib.sha256(raw).hexdigest(),
         format=fmt,
         page_starts=page_starts,
+        char_boxes=pdf.char_boxes if pdf else (),
+        char_confidences=pdf.char_confidences if pdf else (),
+        ocr_pages=pdf.ocr_pages if pdf else frozenset(),
     )
 
 
@@ -232,19 +236,6 @@ class _Budget:
 
 
 # ---------------------------------------------------------------- cells and tables
-
-
-def is_cjk(char: str) -> bool:
-    """True for Chinese characters and CJK / full-width punctuation."""
-    code = ord(char)
-    return (
-        0x2E80 <= code <= 0x9FFF  # radicals, CJK symbols and punctuation, kana, ideographs
-        or 0xF900 <= code <= 0xFAFF  # compatibility ideographs
-        or 0xFE30 <= code <= 0xFE4F  # CJK compatibility forms
-        or 0xFF00 <= code <= 0xFFEF  # full-width forms: （），：；
-        or 0x20000 <= code <= 0x3FFFF  # rare ideographs
-        or char in "‘’“”—…·"
-    )
 
 
 def join_broken_lines(lines: Iterable[str]) -> str:
@@ -596,301 +587,116 @@ def _docx_cell_text(tc: CT_Tc, budget: _Budget) -> str:
 # ---------------------------------------------------------------- PDF
 
 
-class _OverLimit(Exception):
-    """A PDF went over one of its limits, deep inside pdfminer or pdfplumber; `_read_pdf` reports it."""
+@dataclass(frozen=True)
+class _PdfRead:
+    text: str
+    page_starts: tuple[int, ...]
+    char_boxes: tuple[Box | None, ...]
+    char_confidences: tuple[float | None, ...]
+    ocr_pages: frozenset[int]
 
 
-@dataclass
-class _PdfWork:
-    """What reading one PDF has cost so far, against the PDF limits."""
-
-    inflated: int = 0  # bytes all streams have inflated to
-    stream_room: int = MAX_STREAM_BYTES  # bytes the stream being decoded may still inflate to
-    stream_limit_is_total: bool = False  # that room is what is left of MAX_INFLATED_BYTES
-    stream_name: str = "a stream"
-    parsed: int = 0  # bytes of PDF syntax parsed (or about to be)
-    decoding_content: bool = False  # the interpreter is decoding page content: it counts that itself
-    chars: int = 0
-    crossings: int = 0
-    page: int = 0  # the page being read
-    page_chars: int = 0
-    page_shapes: int = 0
-    problem: str | None = None  # the first limit passed, kept even if a library swallows the exception
-
-    def over(self, problem: str) -> NoReturn:
-        self.problem = self.problem or problem
-        raise _OverLimit(problem)
-
-    def parse(self, size: int, what: str) -> None:
-        self.parsed += size
-        if self.parsed > MAX_PARSED_BYTES:
-            self.over(f"its PDF syntax to parse passes {_limit_size(MAX_PARSED_BYTES)} at {what}, the limit for a PDF")
-
-    def inflate_over(self) -> NoReturn:
-        if self.stream_limit_is_total:
-            self.over(f"its streams inflate to over {_limit_size(MAX_INFLATED_BYTES)} in all, the limit for a PDF")
-        self.over(f"{self.stream_name} inflates to over {_limit_size(self.stream_room)}, the limit for one stream")
+_LaidOutPage = tuple[list[PlacedLine], Callable[[Box], Box]]  # a page's lines, and its boxes' way to the page as shown
 
 
-_PDF_WORK: ContextVar[_PdfWork | None] = ContextVar("nianbao_pdf_work", default=None)
-_BINARY_KINDS = frozenset({"Type1C", "CIDFontType0C", "OpenType", "Image", "XRef"})  # /Subtype or /Type
+def _read_pdf(raw: bytes, source: str) -> _PdfRead:
+    """The pages' lines (extractor/layout_pdf.py), each character with its box; pages without usable text by OCR."""
+    with PDFIUM_LOCK:
+        pages, ocr_pages, ocr_problem = _lay_out_pages(raw, source)
+    drop_running_lines([lines for lines, _ in pages])
+    drop_repeated_headers([lines for lines, _ in pages])
+    if not any(line for lines, _ in pages for line in lines):
+        raise IngestError(source, ocr_problem or "PDF has no text layer (scanned?); OCR is not supported yet")
+    return _join_pages(pages, ocr_pages)
 
 
-def _read_pdf(raw: bytes, source: str) -> tuple[str, tuple[int, ...]]:
-    work = _PdfWork()
-    token = _PDF_WORK.set(work)
-    pages: list[list[str]] = []
-    has_text = False
+def _lay_out_pages(raw: bytes, source: str) -> tuple[list[_LaidOutPage], set[int], str | None]:
+    """Each page laid out, the pages read by OCR, and why OCR could not read a page that needed it."""
     try:
-        # Not `with`: closing a PDF enumerates all its pages, which is the work the page limit avoids.
-        pdf = pdfplumber.open(io.BytesIO(raw))
-        if sum(1 for _ in itertools.islice(PDFPage.create_pages(pdf.doc), MAX_PDF_PAGES + 1)) > MAX_PDF_PAGES:
-            work.over(f"more than {MAX_PDF_PAGES:,} pages, the limit for a report")
-        for page in pdf.pages:
-            _lay_out(page, work)
-            has_text = has_text or bool(page.chars)
-            pages.append(_pdf_page_lines(page))
-            page.close()  # frees the page's cached layout
-    except Exception as exc:  # pdfminer raises many kinds for encrypted, truncated or corrupt files
-        if work.problem:
-            raise IngestError(source, f"PDF too big to read: {work.problem}") from exc
+        pdf = PdfFile(raw)
+    except PdfTooBig as exc:
+        raise IngestError(source, f"PDF too big to read: {exc}") from exc
+    except pdfium.PdfiumError as exc:
+        raise IngestError(source, f"cannot read PDF: {_pdf_problem(exc)}") from exc
+    pages: list[_LaidOutPage] = []
+    ocr_pages: set[int] = set()
+    ocr_problem = None
+    try:
+        for page, page_text in pdf.pages():
+            glyphs: Sequence[Glyph] = page_text.glyphs
+            rules, width = page_text.rules, page_text.width
+            to_shown = page_text.shown_box if page_text.turned else _as_is
+            if _wants_ocr(page_text):
+                try:
+                    read = _read_by_ocr(page)  # as shown, so the rules are too
+                    # a scan's table lines are in its image; a page with vector lines keeps those
+                    glyphs, rules = read.glyphs, tuple(map(page_text.shown_rule, rules)) or tuple(read.rules)
+                    width, to_shown = page_text.shown_width, _as_is
+                    ocr_pages.add(page_text.number)
+                except _NoOcr as exc:
+                    ocr_problem = ocr_problem or str(exc)
+            pages.append((page_lines(glyphs, rules, width), to_shown))
+    except PdfTooBig as exc:
+        raise IngestError(source, f"PDF too big to read: {exc}") from exc
+    except pdfium.PdfiumError as exc:
         raise IngestError(source, f"cannot read PDF: {_pdf_problem(exc)}") from exc
     finally:
-        _PDF_WORK.reset(token)
-    if work.problem:  # passed inside a library that caught the exception and went on
-        raise IngestError(source, f"PDF too big to read: {work.problem}")
-    if not has_text:
-        raise IngestError(source, "PDF has no text layer (scanned?); OCR is not supported yet")
-    return _join_pages(pages)
+        pdf.close()
+    return pages, ocr_pages, ocr_problem
+
+
+def _wants_ocr(page_text: PageText) -> bool:
+    """A page whose text layer is missing or garbage, and that shows something: an image, or glyphs."""
+    return bool(page_text.images or page_text.glyphs) and needs_ocr(
+        page_text.glyphs, page_text.rules, page_text.unmapped
+    )
+
+
+class _NoOcr(Exception):
+    """OCR cannot run here: its module or its engine (the `nianbao[ocr]` extra) is missing."""
+
+
+def _read_by_ocr(page: pdfium.PdfPage) -> OcrPage:
+    try:
+        from extractor import ocr
+    except ImportError as exc:
+        raise _NoOcr("PDF has no text layer (scanned?); OCR is not supported yet") from exc
+    try:
+        return ocr.read_page(page)
+    except ocr.OcrUnavailable as exc:
+        raise _NoOcr(f"PDF has no text layer (scanned?) and cannot be read by OCR: {exc}") from exc
 
 
 def _pdf_problem(exc: Exception) -> str:
-    if isinstance(_unwrapped(exc), PDFPasswordIncorrect):
+    if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
         return "it is encrypted with a password"
     return _short(exc)
 
 
-def _lay_out(page: pdfplumber.page.Page, work: _PdfWork) -> None:
-    """Lay the page out as pdfplumber would, with an interpreter and device that count against the limits."""
-    work.page, work.page_chars, work.page_shapes = page.page_number, 0, 0
-    device = _LimitedAggregator(page.pdf.rsrcmgr, pageno=page.page_number, laparams=page.pdf.laparams)
-    _LimitedInterpreter(page.pdf.rsrcmgr, device).process_page(page.page_obj)
-    page._layout = device.get_result()  # pdfplumber's cached layout: page.chars and the rest read it
+_LINE_END: PlacedChar = ("\n", None)
 
 
-class _LimitedInterpreter(PDFPageInterpreter):
-    """Counts the content it interprets (a page's, and a form's each time it is drawn) against MAX_PARSED_BYTES."""
-
-    def execute(self, streams: Sequence[object]) -> None:
-        if (work := _PDF_WORK.get()) is not None:
-            for stream in map(resolve1, streams):
-                if isinstance(stream, PDFStream):
-                    work.decoding_content = True
-                    try:
-                        size = len(stream.get_data())
-                    finally:
-                        work.decoding_content = False
-                    work.parse(size, f"page {work.page} (a form counts each time it is drawn)")
-        super().execute(streams)
+def _as_is(box: Box) -> Box:
+    return box
 
 
-class _LimitedAggregator(PDFPageAggregatorWithMarkedContent):
-    """pdfplumber's layout device, counting characters and shapes as they are drawn."""
-
-    def render_char(self, *args: Any, **kwargs: Any) -> float:
-        if (work := _PDF_WORK.get()) is not None:
-            work.chars += 1
-            work.page_chars += 1
-            if work.page_chars > MAX_PAGE_CHARS:
-                work.over(f"page {work.page} draws more than {MAX_PAGE_CHARS:,} characters, the limit for a page")
-            if work.chars > MAX_PDF_CHARS:
-                work.over(f"the pages draw more than {MAX_PDF_CHARS:,} characters in all, the limit for a PDF")
-        return super().render_char(*args, **kwargs)
-
-    def paint_path(self, gstate: Any, stroke: bool, fill: bool, evenodd: bool, path: Sequence[Any]) -> None:
-        if not any(segment[0] == "m" for segment in path[1:]):  # pdfminer calls again for each of several subpaths
-            self._count_shapes(len(path))
-        super().paint_path(gstate, stroke, fill, evenodd, path)
-
-    def render_image(self, *args: Any, **kwargs: Any) -> None:
-        self._count_shapes(1)
-        super().render_image(*args, **kwargs)
-
-    def _count_shapes(self, count: int) -> None:
-        if (work := _PDF_WORK.get()) is not None:
-            work.page_shapes += count
-            if work.page_shapes > MAX_PAGE_SHAPES:
-                work.over(
-                    f"page {work.page} draws more than {MAX_PAGE_SHAPES:,} path segments and images,"
-                    " the limit for a page"
-                )
-
-
-class _LimitedTableFinder(TableFinder):
-    """pdfplumber's table finder (default settings), refusing before it pairs up too many edges."""
-
-    def get_edges(self) -> list[dict[str, Any]]:
-        edges = super().get_edges()
-        if (work := _PDF_WORK.get()) is not None:
-            horizontal = sum(1 for edge in edges if edge["orientation"] == "h")
-            vertical = len(edges) - horizontal
-            lines = f"{horizontal:,} horizontal × {vertical:,} vertical lines"
-            if horizontal * vertical > MAX_PAGE_CROSSINGS:
-                crossings = f"over {MAX_PAGE_CROSSINGS:,} crossings to check"
-                work.over(f"page {work.page} rules {lines}, {crossings}, the limit for a page")
-            work.crossings += horizontal * vertical
-            if work.crossings > MAX_LINE_CROSSINGS:
-                work.over(
-                    f"the pages' table lines pass {MAX_LINE_CROSSINGS:,} crossings to check in all, the limit for a PDF"
-                    f" (page {work.page}: {lines})"
-                )
-        return edges
-
-
-def _pdf_page_lines(page: pdfplumber.page.Page) -> list[str]:
-    """Text lines and tables of one page, ordered by their top edge."""
-    page = page.dedupe_chars()  # some PDFs draw each character twice to fake bold
-    # A one-column "table" is a framed paragraph: keep it as plain text.
-    tables = [table for table in _LimitedTableFinder(page).tables if len(table.columns) >= 2]
-    boxes = [table.bbox for table in tables]
-    outside = page.filter(lambda obj: not any(_centre_inside(obj, box) for box in boxes))
-    blocks = [(line["top"], [line["text"]]) for line in outside.extract_text_lines()]
-    blocks += [(table.bbox[1], table_lines(table.extract())) for table in tables]
-    blocks.sort(key=lambda block: block[0])
-    return [line for _, lines in blocks for line in lines]
-
-
-def _centre_inside(obj: dict, box: tuple[float, float, float, float]) -> bool:
-    if "x0" not in obj:
-        return False
-    x = (obj["x0"] + obj["x1"]) / 2
-    y = (obj["top"] + obj["bottom"]) / 2
-    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
-
-
-def _join_pages(pages: list[list[str]]) -> tuple[str, tuple[int, ...]]:
-    """The pages' lines as one text with "\\n" between pages, and the offset where each page begins."""
-    texts = ["\n".join(lines) for lines in pages]
-    starts, offset = [], 0
-    for page_text in texts:
-        starts.append(offset)
-        offset += len(page_text) + 1
-    return "\n".join(texts), tuple(starts)
-
-
-# ---------------------------------------------------------------- pdfminer's decoders, bounded
-#
-# pdfminer inflates a stream whole (zlib.decompress), and its fallback for a damaged
-# stream is quadratic. While `_read_pdf` runs (`_PDF_WORK` is set) these stand-ins
-# inflate in bounded steps and stop at the stream's room; otherwise they are pdfminer's own.
-
-_pdfminer_decode = PDFStream.decode
-_pdfminer_decompress_corrupted = pdftypes.decompress_corrupted
-_pdfminer_lzwdecode = pdftypes.lzwdecode
-_pdfminer_rldecode = pdftypes.rldecode
-_log = logging.getLogger(__name__)
-
-
-def _decode_within_limits(stream: PDFStream) -> None:
-    work = _PDF_WORK.get()
-    if work is None:
-        return _pdfminer_decode(stream)
-    kinds = {getattr(stream.get(key), "name", None) for key in ("Subtype", "Type")}
-    binary = "Length1" in stream.attrs or not kinds.isdisjoint(_BINARY_KINDS)  # FontFile, FontFile2 carry /Length1
-    allowed = MAX_BINARY_STREAM_BYTES if binary else MAX_STREAM_BYTES
-    left = MAX_INFLATED_BYTES - work.inflated
-    work.stream_room, work.stream_limit_is_total = min(allowed, left), left < allowed
-    name = f"stream object {stream.objid}" if stream.objid is not None else "an inline stream"
-    work.stream_name = name
-    _pdfminer_decode(stream)
-    size = len(stream.data or b"")
-    work.inflated += size
-    if work.inflated > MAX_INFLATED_BYTES:  # a stream without filters, or one the stand-ins do not see
-        work.stream_limit_is_total = True
-        work.inflate_over()
-    if not binary and not work.decoding_content:  # a font's character map, an object stream, ...
-        work.parse(size, name)
-
-
-def _inflate(data: bytes, /, wbits: int = zlib.MAX_WBITS, bufsize: int = zlib.DEF_BUF_SIZE) -> bytes:
-    """zlib.decompress, stopping at the stream's room."""
-    work = _PDF_WORK.get()
-    if work is None:
-        return zlib.decompress(data, wbits, bufsize)
-    inflater = zlib.decompressobj(wbits)
-    out = inflater.decompress(data, work.stream_room + 1)
-    if len(out) > work.stream_room:
-        work.inflate_over()
-    if not inflater.eof:
-        raise zlib.error("Error -5 while decompressing data: incomplete or truncated stream")
-    return out
-
-
-def _decompress_corrupted(data: bytes) -> bytes:
-    """pdfminer's recovery of a damaged stream (all it can inflate; an error in the last 4 bytes, the checksum,
-    is only a warning), in linear time: 64 KB at a time, byte by byte only through the piece that fails."""
-    work = _PDF_WORK.get()
-    if work is None:
-        return _pdfminer_decompress_corrupted(data)
-    inflater, out = zlib.decompressobj(), bytearray()
-    for offset in range(0, len(data), 65536):
-        piece = data[offset : offset + 65536]
-        saved = inflater.copy()
-        try:
-            out += inflater.decompress(piece, work.stream_room + 1 - len(out))
-        except zlib.error:
-            inflater = saved
-            for index in range(len(piece)):
-                try:
-                    out += inflater.decompress(piece[index : index + 1], work.stream_room + 1 - len(out))
-                except zlib.error:
-                    if offset + index < len(data) - 3:
-                        raise
-                    _log.warning("Data-loss while decompressing corrupted data")
-                    return bytes(out)
-                if len(out) > work.stream_room:
-                    work.inflate_over()
-        if len(out) > work.stream_room or inflater.unconsumed_tail:
-            work.inflate_over()
-    return bytes(out)
-
-
-def _lzwdecode(data: bytes) -> bytes:
-    work = _PDF_WORK.get()
-    if work is None:
-        return _pdfminer_lzwdecode(data)
-    out = bytearray()
-    for piece in LZWDecoder(io.BytesIO(data)).run():
-        out += piece
-        if len(out) > work.stream_room:
-            work.inflate_over()
-    return bytes(out)
-
-
-def _rldecode(data: bytes) -> bytes:
-    work = _PDF_WORK.get()
-    if work is None:
-        return _pdfminer_rldecode(data)
-    out, index = bytearray(), 0
-    while index < len(data) and (length := data[index]) != 128:
-        if length < 128:  # the next length + 1 bytes, literally
-            out += data[index + 1 : index + length + 2]
-            index += length + 2
-        else:  # the next byte, 257 - length times
-            out += data[index + 1 : index + 2] * (257 - length)
-            index += 2
-        if len(out) > work.stream_room:
-            work.inflate_over()
-    return bytes(out)
-
-
-_bounded_zlib = types.ModuleType("zlib", "zlib as pdfminer's pdftypes uses it, with `decompress` bounded")
-vars(_bounded_zlib).update(decompress=_inflate, decompressobj=zlib.decompressobj, error=zlib.error)
-PDFStream.decode = _decode_within_limits  # type: ignore[method-assign,assignment]
-pdftypes.zlib = _bounded_zlib
-pdftypes.decompress_corrupted = _decompress_corrupted
-pdftypes.lzwdecode = _lzwdecode
-pdftypes.rldecode = _rldecode
+def _join_pages(pages: list[_LaidOutPage], ocr_pages: set[int]) -> _PdfRead:
+    """The pages' lines as one text with "\\n" between lines and pages, each character with its box as shown."""
+    placed: list[PlacedChar] = []
+    boxes: list[Box | None] = []
+    starts: list[int] = []
+    for lines, to_shown in pages:
+        page: list[PlacedChar] = [_LINE_END] if starts else []
+        starts.append(len(placed) + len(page))
+        for index, line in enumerate(lines):
+            if index:
+                page.append(_LINE_END)
+            page += line
+        placed += page
+        boxes += (None if glyph is None else to_shown(glyph.box) for _, glyph in page)
+    confidences = tuple(None if glyph is None else glyph.confidence for _, glyph in placed) if ocr_pages else ()
+    text = "".join(char for char, _ in placed)
+    return _PdfRead(text, tuple(starts), tuple(boxes), confidences, frozenset(ocr_pages))
 
 
 _READERS: dict[str, Reader] = {
@@ -898,5 +704,4 @@ _READERS: dict[str, Reader] = {
     "md": _read_plain_text,
     "html": _read_html,
     "docx": _read_docx,
-    "pdf": _read_pdf,
 }

@@ -29,6 +29,8 @@ def to_result(report: Report, document: Document, findings: list[Finding]) -> Re
             provenance[name] = Provenance(
                 raw=document.text[start:end], start=start, end=end, page=document.page_at(start)
             )
+    if document.char_boxes:
+        provenance = {key: placed(source, document) for key, source in provenance.items()}
     return Result(
         source=document.source,
         sha256=document.sha256,
@@ -41,6 +43,15 @@ def to_result(report: Report, document: Document, findings: list[Finding]) -> Re
         findings=findings,
         provenance=provenance,
     )
+
+
+def placed(source: Provenance, document: Document) -> Provenance:
+    """`source` with the page and box its text was printed in (its first line's, for a span over lines)."""
+    boxes = document.boxes_at(source.start, source.end)
+    if not boxes:
+        return source
+    page, box = boxes[0]
+    return source.model_copy(update={"page": page, "bbox": [round(value, 2) for value in box]})
 
 
 def failed(source: str, problem: str, sha256: str | None = None) -> Result:

@@ -28,6 +28,9 @@ class Provenance(Strict):
     start: Annotated[int, Field(ge=0)]
     end: Annotated[int, Field(ge=0)]
     page: int | None = None
+    # For a PDF: the box the value was printed in on `page`, [x0, top, x1, bottom] in PDF points
+    # from the top left of the page as shown.
+    bbox: list[float] | None = None
 
 
 class Count(Strict):

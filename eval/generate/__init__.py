@@ -1,11 +1,16 @@
 """Synthetic 政府信息公开工作年度报告 with known gold, laid out like the corpus, damage included.
 
-    python eval/generate --count 1000 --out DIR [--seed 7] [--pdf-every 50] [--renderings]
+    python eval/generate --count 1000 --out DIR [--seed 7] [--renderings]
+        [--pdf-every 50 [--pdf-layouts] [--pdf-renderings]]
 
 Text reports go to DIR as NAME.txt + NAME.gold.json. With --pdf-every N, every Nth report is
 also drawn as a PDF into DIR/pdf as NAME.pdf + NAME.gold.json (a gold file names one source,
 so the two cannot share a folder). With --renderings, every report is also written in each of
-RENDERINGS into DIR/<kind> as NAME-<kind>.<md|txt|html> + NAME-<kind>.gold.json.
+RENDERINGS into DIR/<kind> as NAME-<kind>.<md|txt|html> + NAME-<kind>.gold.json. With --pdf-layouts, every PDF is
+also drawn in each of PDF_LAYOUTS (two columns, tables on landscape or turned pages, running headers
+over tables broken across pages: see pdf_layouts.py) into DIR/pdf-<layout>. With --pdf-renderings,
+every PDF is also written as each of PDF_RENDERINGS ("scanned": page images only, turned, noisy, JPEG;
+"no_tounicode": a font without a ToUnicode map) into DIR/pdf-<kind> as NAME-<kind>.pdf + its gold.
 
 From Python (tests and benchmarks add eval/ to sys.path):
 
@@ -42,7 +47,18 @@ from pathlib import Path
 if "." not in __name__:  # imported (or run) from eval/, not as a subpackage: the repo's packages are two levels up
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from .api import generate, main, render, write_pdf, write_rendering, write_text
+from .api import (
+    generate,
+    main,
+    render,
+    write_pdf,
+    write_pdf_layout,
+    write_pdf_rendering,
+    write_rendering,
+    write_text,
+)
+from .pdf_layouts import PDF_LAYOUTS
+from .pdf_scanned import PDF_RENDERINGS
 from .plan import CLEAN_SHARE, DAMAGE_RATES, LATE_2019_SHARE, NULL_MARKS, Gold, Plan, Synthetic
 from .renderings import RENDERINGS
 from .values import Number
@@ -52,6 +68,8 @@ __all__ = [
     "DAMAGE_RATES",
     "LATE_2019_SHARE",
     "NULL_MARKS",
+    "PDF_LAYOUTS",
+    "PDF_RENDERINGS",
     "RENDERINGS",
     "Gold",
     "Number",
@@ -61,6 +79,8 @@ __all__ = [
     "main",
     "render",
     "write_pdf",
+    "write_pdf_layout",
+    "write_pdf_rendering",
     "write_rendering",
     "write_text",
 ]

@@ -13,6 +13,8 @@ from pathlib import Path
 from .labels import _choose_style
 from .meta import _choose_wording, _header_rows, _portal_rows, _site
 from .pdf import _draw_pdf
+from .pdf_layouts import LAYOUT_RENDERERS, PDF_LAYOUTS
+from .pdf_scanned import PDF_RENDERERS, PDF_RENDERINGS
 from .plan import _LAYOUT_DAMAGE, Gold, Synthetic, _gold, _plan
 from .prose import _prose
 from .renderings import _RENDERERS, _SUFFIXES, RENDERINGS
@@ -76,6 +78,34 @@ def write_pdf(s: Synthetic, folder: Path) -> Path:
     return path
 
 
+def write_pdf_rendering(s: Synthetic, folder: Path, kind: str) -> Path:
+    """NAME-KIND.pdf (one of PDF_RENDERINGS: no usable text layer) and NAME-KIND.gold.json; returns the PDF's path."""
+    if s.plan is None:
+        raise ValueError(f"{s.name}: no plan to draw (make it with generate())")
+    if kind not in PDF_RENDERERS:
+        raise ValueError(f"unknown PDF rendering {kind!r}; known: {', '.join(PDF_RENDERINGS)}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{s.name}-{kind}.pdf"
+    path.write_bytes(PDF_RENDERERS[kind](s.plan, random.Random(f"nianbao-pdf-rendering:{s.name}:{kind}")))
+    _write_gold({**s.gold, "source": path.name}, folder / f"{s.name}-{kind}.gold.json")
+    return path
+
+
+def write_pdf_layout(s: Synthetic, folder: Path, kind: str) -> Path:
+    """NAME-KIND.pdf (one of PDF_LAYOUTS: two columns, turned table pages...) and NAME-KIND.gold.json."""
+    if s.plan is None:
+        raise ValueError(f"{s.name}: no plan to draw (make it with generate())")
+    if kind not in LAYOUT_RENDERERS:
+        raise ValueError(f"unknown PDF layout {kind!r}; known: {', '.join(PDF_LAYOUTS)}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{s.name}-{kind}.pdf"
+    path.write_bytes(LAYOUT_RENDERERS[kind](s.plan, random.Random(f"nianbao-pdf-layout:{s.name}:{kind}")))
+    _write_gold({**s.gold, "source": path.name}, folder / f"{s.name}-{kind}.gold.json")
+    return path
+
+
 def render(s: Synthetic, kind: str) -> str:
     """The whole report as rendering `kind` (one of RENDERINGS) shows it: the same cells, so the same gold."""
     if s.plan is None:
@@ -105,6 +135,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--renderings", action="store_true", help="also write every report in every rendering (into OUT/<kind>)"
     )
+    parser.add_argument(
+        "--pdf-renderings",
+        action="store_true",
+        help=f"also write every PDF report as {' and '.join(PDF_RENDERINGS)} (into OUT/pdf-<kind>)",
+    )
+    parser.add_argument(
+        "--pdf-layouts",
+        action="store_true",
+        help=f"also draw every PDF report in each layout: {', '.join(PDF_LAYOUTS)} (into OUT/pdf-<layout>)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     pdfs = 0
@@ -114,6 +154,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.pdf_every and index % args.pdf_every == 0:
             write_pdf(s, args.out / "pdf")
             pdfs += 1
+            for pdf_kind in PDF_RENDERINGS if args.pdf_renderings else ():
+                write_pdf_rendering(s, args.out / f"pdf-{pdf_kind}", pdf_kind)
+            for layout in PDF_LAYOUTS if args.pdf_layouts else ():
+                write_pdf_layout(s, args.out / f"pdf-{layout}", layout)
         for kind in RENDERINGS if args.renderings else ():
             write_rendering(s, args.out / kind, kind)
     elapsed = time.perf_counter() - started

@@ -136,7 +136,31 @@ def _t4_pdf(plan: Plan) -> Any:
 
 def _draw_pdf(plan: Plan, path: Path) -> None:
     from reportlab.lib.pagesizes import A4
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import SimpleDocTemplate
+
+    def footer(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(_FONT, 10)
+        canvas.drawCentredString(A4[0] / 2, 30, f"- {doc.page} -")
+        canvas.restoreState()
+
+    document = SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        leftMargin=50,
+        rightMargin=50,
+        topMargin=60,
+        bottomMargin=60,
+        title=_title(plan),
+        author=plan.organ,
+        invariant=1,  # the same plan gives the same bytes
+    )
+    document.build(_pdf_story(plan), onFirstPage=footer, onLaterPages=footer)
+
+
+def _pdf_story(plan: Plan) -> list[Any]:
+    """The report's flowables: paragraphs (their style names say title, heading, body...) and the tables."""
+    from reportlab.platypus import Paragraph, Spacer
 
     styles = _pdf_styles()
     story: list[Any] = []
@@ -178,22 +202,4 @@ def _draw_pdf(plan: Plan, path: Path) -> None:
             story += [Spacer(1, 24), Paragraph(plan.organ, styles["plain"]), Paragraph(plan.date, styles["plain"])]
         for line in plan.footer:
             add(line, "plain")
-
-    def footer(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(_FONT, 10)
-        canvas.drawCentredString(A4[0] / 2, 30, f"- {doc.page} -")
-        canvas.restoreState()
-
-    document = SimpleDocTemplate(
-        str(path),
-        pagesize=A4,
-        leftMargin=50,
-        rightMargin=50,
-        topMargin=60,
-        bottomMargin=60,
-        title=_title(plan),
-        author=plan.organ,
-        invariant=1,  # the same plan gives the same bytes
-    )
-    document.build(story, onFirstPage=footer, onLaterPages=footer)
+    return story

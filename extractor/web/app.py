@@ -32,6 +32,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from extractor.document import Document
+from extractor.pdftext import PDFIUM_LOCK  # pdfium is not thread-safe: one lock for every reader
 from extractor.review import source_document
 from extractor.store import Store
 from schemas.result import Result
@@ -80,9 +81,6 @@ class _Cache(Generic[K, V]):
         return value
 
 
-_PDFIUM = threading.Lock()  # pdfium is not thread-safe
-
-
 @dataclass
 class Sources:
     """Each report's source, read once per server process: a live re-verify then costs only the verifier."""
@@ -98,7 +96,7 @@ class Sources:
         """Each page's (width, height) in PDF points."""
 
         def measure() -> list[tuple[float, float]]:
-            with _PDFIUM:
+            with PDFIUM_LOCK:
                 pdf = pdfium.PdfDocument(path)
                 try:
                     return [pdf[index].get_size() for index in range(len(pdf))]
@@ -112,7 +110,7 @@ class Sources:
 
 
 def _render(path: str, page: int) -> bytes:
-    with _PDFIUM:
+    with PDFIUM_LOCK:
         pdf = pdfium.PdfDocument(path)
         try:
             image = pdf[page - 1].render(scale=PAGE_SCALE).to_pil()

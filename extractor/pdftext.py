@@ -1,0 +1,613 @@
+"""A PDF's pages as positioned text: each page's glyphs and ruling lines, read with pypdfium2.
+
+pdfium is C and has no limits of its own on what a stream inflates to, so before it parses
+anything `check_streams` walks the raw file's streams and inflates each in bounded steps
+(the limits of extractor/ingest.py's docstring); the page, character and path limits are
+counted here as each page is read. Every limit passed raises `PdfTooBig`.
+
+Coordinates are PDF points with the origin at the top left of the page as shown (a page's
+/Rotate and crop box applied), the convention of `extractor.glyphs`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import math
+import re
+import struct
+import threading
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from pdfminer.lzw import LZWDecoder
+
+from extractor.glyphs import Box, Glyph, Rule
+
+_KB = 1024
+_MB = 1024 * _KB
+
+MAX_PDF_PAGES = 1_000
+MAX_STREAM_BYTES = 2 * _MB  # a stream of PDF syntax: page content, a form, a font's map, an object stream...
+MAX_BINARY_STREAM_BYTES = 64 * _MB  # ... or a binary one: a font (a full CJK font is 10-30 MB), an image
+MAX_INFLATED_BYTES = 128 * _MB
+MAX_PARSED_BYTES = 2 * _MB  # PDF syntax to parse in all, a form counted each time it is drawn
+MAX_PAGE_CHARS = 20_000
+MAX_PDF_CHARS = 100_000
+MAX_PAGE_SHAPES = 100_000  # path segments and images a page
+MAX_PAGE_CROSSINGS = 5_000  # pairs of a page's horizontal and vertical ruling lines
+MAX_LINE_CROSSINGS = 20_000
+
+_BINARY_KINDS = frozenset({b"Type1C", b"CIDFontType0C", b"OpenType", b"Image", b"XRef"})  # /Subtype or /Type
+_MIN_RULE_LENGTH = 2.0  # points: shorter segments are the ends of a thin filled rectangle, not ruling lines
+_STRAIGHT = 1.0  # points a ruling line may lean over its length
+
+
+# pdfium is not thread-safe: every use of it in the process takes this lock (`nianbao run` with an LLM
+# backend extracts on several threads).
+PDFIUM_LOCK = threading.RLock()
+
+
+class PdfTooBig(Exception):
+    """A PDF passed one of the limits; the message says which, as ingest's error reports it."""
+
+
+def limit_text(n_bytes: int) -> str:
+    return f"{n_bytes // _MB:,} MB"
+
+
+# ---------------------------------------------------------------- streams, before pdfium parses them
+
+_STREAM = re.compile(rb">>\s*stream\r?\n")
+_OBJECT_HEADER = re.compile(rb"(\d+)\s+\d+\s+obj\b")
+_KIND = re.compile(rb"/(?:Subtype|Type)\s*/([A-Za-z0-9]+)")
+_FILTERS = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[A-Za-z0-9]+)")
+_PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![A-Za-z])")  # pages in object streams are counted by pdfium after
+_DRAW = re.compile(rb"/[^\s/\[\]()<>{}%]+\s+Do\b")
+
+
+@dataclass
+class _StreamBudget:
+    inflated: int = 0
+    parsed: int = 0
+    largest_form: int = 0
+    draws: list[tuple[str, int]] = field(default_factory=list)  # (stream name, forms it draws)
+
+    def parse(self, size: int, what: str) -> None:
+        self.parsed += size
+        if self.parsed > MAX_PARSED_BYTES:
+            raise PdfTooBig(
+                f"its PDF syntax to parse passes {limit_text(MAX_PARSED_BYTES)} at {what}, the limit for a PDF"
+            )
+
+
+def check_streams(raw: bytes) -> _StreamBudget:
+    """Inflate every stream of the file in bounded steps; raise PdfTooBig at the first limit passed, else
+    return what the streams cost.
+
+    Streams are found in the raw bytes (`<< ... >> stream ... endstream`), so a stream of a
+    damaged file is checked as well as one pdfium would find through the cross-reference table.
+    Syntax streams are checked for the forms they draw: each draw counts the largest form's size.
+    """
+    budget = _StreamBudget()
+    for match in _STREAM.finditer(raw):
+        dictionary, name = _stream_head(raw, match.start())
+        end = raw.find(b"endstream", match.end())
+        data = raw[match.end() : end if end >= 0 else len(raw)]
+        kinds = set(_KIND.findall(dictionary))
+        binary = b"/Length1" in dictionary or not kinds.isdisjoint(_BINARY_KINDS)  # FontFile, FontFile2 carry /Length1
+        room = min(MAX_BINARY_STREAM_BYTES if binary else MAX_STREAM_BYTES, MAX_INFLATED_BYTES - budget.inflated)
+        inflated = _inflate_bounded(dictionary, data, room)
+        budget.inflated += len(inflated)
+        if len(inflated) > room and inflated is not data:  # an unfiltered stream is as big as it is in the file
+            if room < (MAX_BINARY_STREAM_BYTES if binary else MAX_STREAM_BYTES):
+                raise PdfTooBig(
+                    f"its streams inflate to over {limit_text(MAX_INFLATED_BYTES)} in all, the limit for a PDF"
+                )
+            raise PdfTooBig(f"{name} inflates to over {limit_text(room)}, the limit for one stream")
+        if budget.inflated > MAX_INFLATED_BYTES:
+            raise PdfTooBig(f"its streams inflate to over {limit_text(MAX_INFLATED_BYTES)} in all, the limit for a PDF")
+        if binary:
+            continue
+        budget.parse(len(inflated), name)
+        if b"Form" in kinds:
+            budget.largest_form = max(budget.largest_form, len(inflated))
+        if draws := len(_DRAW.findall(inflated)):
+            budget.draws.append((name, draws))
+    for name, draws in budget.draws:
+        budget.parse(draws * budget.largest_form, f"{name} (a form counts each time it is drawn)")
+    return budget
+
+
+def _stream_head(raw: bytes, dictionary_end: int) -> tuple[bytes, str]:
+    """The stream's dictionary (from its object header, if within 4 KB) and its name for messages."""
+    window_start = max(0, dictionary_end - 4096)
+    headers = list(_OBJECT_HEADER.finditer(raw, window_start, dictionary_end))
+    if not headers:
+        return raw[window_start : dictionary_end + 2], "a stream"
+    header = headers[-1]
+    return raw[header.end() : dictionary_end + 2], f"stream object {int(header.group(1))}"
+
+
+def _inflate_bounded(dictionary: bytes, data: bytes, room: int) -> bytes:
+    """The stream's data through its filters, stopping past `room` bytes; a damaged stream gives what decoded.
+
+    Returns `data` itself for an unfiltered stream. Decoding stops at the first filter that does
+    not expand much (images' DCT, JBIG2, CCITT: pdfium only decodes them to render).
+    """
+    decoded = data
+    for kind in _filters(dictionary):
+        step = _DECODERS.get(kind)
+        if step is None:
+            break
+        decoded = step(decoded, room)
+        if len(decoded) > room:
+            break
+    return decoded
+
+
+def _filters(dictionary: bytes) -> list[bytes]:
+    found = _FILTERS.search(dictionary)
+    return re.findall(rb"/([A-Za-z0-9]+)", found.group(1)) if found else []
+
+
+_A85_DIGITS = bytes(range(256)).maketrans(bytes(range(33, 118)), bytes(range(85)))
+
+
+def _ascii85(data: bytes, room: int) -> bytes:
+    """ASCII85 (at most 5 bytes to 4: bounded by the file), five digits at a time; a damaged stream decodes to b""."""
+    end = data.find(b"~>")
+    digits = data[: end if end >= 0 else len(data)].removeprefix(b"<~").translate(None, b" \t\r\n\x00\x0c")
+    digits = digits.replace(b"z", b"!!!!!")
+    if any(not 33 <= byte <= 117 for byte in set(digits)):
+        return b""
+    padding = -len(digits) % 5
+    values = (digits + b"u" * padding).translate(_A85_DIGITS)
+    words = [
+        (((values[i] * 85 + values[i + 1]) * 85 + values[i + 2]) * 85 + values[i + 3]) * 85 + values[i + 4]
+        for i in range(0, len(values), 5)
+    ]
+    if any(word > 0xFFFFFFFF for word in words):
+        return b""
+    return struct.pack(f">{len(words)}I", *words)[: len(words) * 4 - padding]
+
+
+def _ascii_hex(data: bytes, room: int) -> bytes:
+    digits = re.sub(rb"[^0-9A-Fa-f]", b"", data.split(b">", 1)[0])
+    return bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode())
+
+
+def _inflate(data: bytes, room: int) -> bytes:
+    inflater, out = zlib.decompressobj(), bytearray()
+    for offset in range(0, len(data), 65536):
+        try:
+            out += inflater.decompress(data[offset : offset + 65536], room + 1 - len(out))
+        except zlib.error:
+            return bytes(out)
+        if len(out) > room or inflater.unconsumed_tail or inflater.eof:
+            break
+    return bytes(out)
+
+
+def _run_length(data: bytes, room: int) -> bytes:
+    out, index = bytearray(), 0
+    while index < len(data) and (length := data[index]) != 128 and len(out) <= room:
+        if length < 128:  # the next length + 1 bytes, literally
+            out += data[index + 1 : index + length + 2]
+            index += length + 2
+        else:  # the next byte, 257 - length times
+            out += data[index + 1 : index + 2] * (257 - length)
+            index += 2
+    return bytes(out)
+
+
+def _lzw(data: bytes, room: int) -> bytes:
+    out = bytearray()
+    try:
+        for piece in LZWDecoder(io.BytesIO(data)).run():
+            out += piece
+            if len(out) > room:
+                break
+    except Exception:  # a damaged stream: what decoded so far is what counts
+        pass
+    return bytes(out)
+
+
+_DECODERS: dict[bytes, Callable[[bytes, int], bytes]] = {
+    b"FlateDecode": _inflate,
+    b"Fl": _inflate,
+    b"RunLengthDecode": _run_length,
+    b"RL": _run_length,
+    b"LZWDecode": _lzw,
+    b"LZW": _lzw,
+    b"ASCII85Decode": _ascii85,  # at most 5 bytes to 4: bounded by the file
+    b"A85": _ascii85,
+    b"ASCIIHexDecode": _ascii_hex,  # 2 bytes to 1
+    b"AHx": _ascii_hex,
+}
+
+# ---------------------------------------------------------------- pages
+
+
+@dataclass(frozen=True)
+class _Orientation:
+    """From pdfium's page space (bottom-left origin, unrotated) to a view of the page turned `rotation` clockwise
+    (top-left origin): the page as shown (its /Rotate), or as its text reads upright."""
+
+    left: float
+    bottom: float
+    right: float
+    top: float
+    rotation: int  # clockwise degrees
+
+    @classmethod
+    def of(cls, page: pdfium.PdfPage) -> _Orientation:
+        left, bottom, right, top = page.get_cropbox()
+        return cls(left, bottom, right, top, page.get_rotation() % 360)
+
+    @property
+    def width(self) -> float:
+        return (self.top - self.bottom) if self.rotation in (90, 270) else (self.right - self.left)
+
+    @property
+    def height(self) -> float:
+        return (self.right - self.left) if self.rotation in (90, 270) else (self.top - self.bottom)
+
+    def point(self, x: float, y: float) -> tuple[float, float]:
+        if self.rotation == 90:
+            return y - self.bottom, x - self.left
+        if self.rotation == 180:
+            return self.right - x, y - self.bottom
+        if self.rotation == 270:
+            return self.top - y, self.right - x
+        return x - self.left, self.top - y
+
+    def inverse(self, x: float, y: float) -> tuple[float, float]:
+        """The page-space point that `point` takes to (x, y)."""
+        if self.rotation == 90:
+            return y + self.left, x + self.bottom
+        if self.rotation == 180:
+            return self.right - x, y + self.bottom
+        if self.rotation == 270:
+            return self.right - y, self.top - x
+        return x + self.left, self.top - y
+
+    def box(self, left: float, bottom: float, right: float, top: float) -> Box:
+        if self.rotation == 0:  # most pages: skip the general case
+            return (left - self.left, self.top - top, right - self.left, self.top - bottom)
+        (x0, y0), (x1, y1) = self.point(left, bottom), self.point(right, top)
+        return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+
+@dataclass(frozen=True)
+class PageText:
+    number: int  # 1-based
+    width: float
+    height: float
+    glyphs: tuple[Glyph, ...]
+    rules: tuple[Rule, ...]
+    unmapped: int = 0  # characters pdfium could not map to Unicode (a font without ToUnicode)
+    images: int = 0
+    upright: _Orientation | None = None  # the coordinates of `glyphs` and `rules`: the text reads upright in them
+    shown: _Orientation | None = None  # the page as a viewer shows it (its /Rotate applied)
+
+    @property
+    def turned(self) -> bool:
+        """The text reads upright only in a view turned from the page as shown."""
+        return self.upright is not None and self.shown is not None and self.upright.rotation != self.shown.rotation
+
+    @property
+    def shown_width(self) -> float:
+        return self.shown.width if self.shown else self.width
+
+    def shown_rule(self, rule: Rule) -> Rule:
+        return Rule(self.shown_box(rule.box))
+
+    def shown_box(self, box: Box) -> Box:
+        """A box of `glyphs` as it lies on the page as shown: where the review page and provenance draw it."""
+        if self.upright is None or self.shown is None or not self.turned:
+            return box
+        (x0, y0), (x1, y1) = (
+            self.shown.point(*self.upright.inverse(x, y)) for x, y in ((box[0], box[1]), (box[2], box[3]))
+        )
+        return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+
+@dataclass
+class _Counts:
+    chars: int = 0
+    crossings: int = 0
+
+
+class PdfFile:
+    """An open PDF (pages counted against MAX_PDF_PAGES); `pages()` reads them one by one within the limits."""
+
+    def __init__(self, raw: bytes) -> None:
+        if len(_PAGE_OBJECT.findall(raw)) > MAX_PDF_PAGES:  # cheap, before the streams are walked
+            raise PdfTooBig(f"more than {MAX_PDF_PAGES:,} pages, the limit for a report")
+        check_streams(raw)
+        self.pdf = pdfium.PdfDocument(raw)
+        self.page_count = len(self.pdf)
+        if self.page_count > MAX_PDF_PAGES:
+            self.close()
+            raise PdfTooBig(f"more than {MAX_PDF_PAGES:,} pages, the limit for a report")
+
+    def close(self) -> None:
+        self.pdf.close()
+
+    def pages(self) -> Iterator[tuple[pdfium.PdfPage, PageText]]:
+        counts = _Counts()
+        for index in range(self.page_count):
+            page = self.pdf[index]
+            try:
+                yield page, read_page(page, index + 1, counts)
+            finally:
+                page.close()
+
+
+def read_page(page: pdfium.PdfPage, number: int, counts: _Counts | None = None) -> PageText:
+    """The page's glyphs and ruling lines, in the coordinates its text reads upright in (see `PageText.shown_box`)."""
+    counts = counts if counts is not None else _Counts()
+    shown = _Orientation.of(page)
+    textpage = page.get_textpage()
+    try:
+        total = _count_chars(textpage, number, counts)
+        upright = replace(shown, rotation=_text_turn(textpage, total))
+        glyphs, unmapped = _page_glyphs(textpage, total, upright)
+    finally:
+        textpage.close()
+    drawn, images = _page_rules(page, number, upright)
+    rules = merge_rules(drawn)
+    _count_crossings(rules, number, counts)
+    return PageText(
+        number, upright.width, upright.height, tuple(glyphs), tuple(rules), unmapped, images, upright, shown
+    )
+
+
+def _count_chars(textpage: pdfium.PdfTextPage, number: int, counts: _Counts) -> int:
+    total = max(pdfium_c.FPDFText_CountChars(textpage), 0)
+    counts.chars += total
+    if total > MAX_PAGE_CHARS:
+        raise PdfTooBig(f"page {number} draws more than {MAX_PAGE_CHARS:,} characters, the limit for a page")
+    if counts.chars > MAX_PDF_CHARS:
+        raise PdfTooBig(f"the pages draw more than {MAX_PDF_CHARS:,} characters in all, the limit for a PDF")
+    return total
+
+
+_TURN_SAMPLE = 7  # every 7th character votes on which way the page's text runs, and on its Unicode map
+
+
+def _text_turn(textpage: pdfium.PdfTextPage, total: int) -> int:
+    """The quarter turn (clockwise degrees) that makes most of the page's text run left to right."""
+    votes = [0, 0, 0, 0]
+    for index in range(0, total, _TURN_SAMPLE):
+        angle = pdfium_c.FPDFText_GetCharAngle(textpage, index)
+        if angle >= 0 and not chr(pdfium_c.FPDFText_GetUnicode(textpage, index)).isspace():
+            votes[round(math.degrees(angle) / 90) % 4] += 1
+    return (360 - 90 * votes.index(max(votes))) % 360  # pdfium's angle turns the text; this turns it back
+
+
+def _page_glyphs(textpage: pdfium.PdfTextPage, total: int, upright: _Orientation) -> tuple[list[Glyph], int]:
+    """The characters pdfium read (not the spaces and line ends it adds), and about how many it could not map to
+    Unicode (counted on a sample)."""
+    text = _all_text(textpage, total)
+    glyphs, unmapped, rect = [], 0, pdfium_c.FS_RECTF()
+    origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
+    loose_box, origin, box, point = (
+        pdfium_c.FPDFText_GetLooseCharBox,
+        pdfium_c.FPDFText_GetCharOrigin,
+        upright.box,
+        upright.point,
+    )
+    for index, char in enumerate(text):
+        if char in "\r\n" or (char == " " and pdfium_c.FPDFText_IsGenerated(textpage, index) == 1):
+            continue  # lines and word gaps are rebuilt from positions
+        if not loose_box(textpage, index, rect):
+            continue
+        if index % _TURN_SAMPLE == 0:  # a sample: enough to tell a font without a ToUnicode map
+            unmapped += _TURN_SAMPLE * (pdfium_c.FPDFText_HasUnicodeMapError(textpage, index) == 1)
+        origin(textpage, index, origin_x, origin_y)
+        baseline = point(origin_x.value, origin_y.value)[1]
+        glyphs.append(Glyph(char, box(rect.left, rect.bottom, rect.right, rect.top), None, baseline))
+    return glyphs, unmapped
+
+
+def _all_text(textpage: pdfium.PdfTextPage, total: int) -> str:
+    """The page's characters, one per index (a character outside UTF-16's basic plane reads as U+FFFD)."""
+    if total == 0:
+        return ""
+    buffer = ctypes.create_string_buffer((total + 1) * 2)
+    written = pdfium_c.FPDFText_GetText(textpage, 0, total, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)))
+    units = buffer.raw[: max(written - 1, 0) * 2]
+    text = "".join(chr(unit) if not 0xD800 <= unit <= 0xDFFF else "\ufffd" for unit in memoryview(units).cast("H"))
+    return text.ljust(total, "\ufffd")
+
+
+def _char(code: int) -> str:
+    try:
+        return chr(code)
+    except ValueError:
+        return "\ufffd"
+
+
+def _page_rules(page: pdfium.PdfPage, number: int, to_shown: _Orientation) -> tuple[list[Rule], int]:
+    """The page's ruling lines (the straight horizontal and vertical segments of its paths, forms' included)
+    and how many images it draws."""
+    rules: list[Rule] = []
+    shapes = images = 0
+    for segments, lines in _drawn_shapes(page.raw, None, _IDENTITY, 0):
+        shapes += segments
+        if shapes > MAX_PAGE_SHAPES:
+            raise PdfTooBig(
+                f"page {number} draws more than {MAX_PAGE_SHAPES:,} path segments and images, the limit for a page"
+            )
+        if lines is None:
+            images += 1
+            continue
+        for (x0, y0), (x1, y1) in lines:
+            straight = abs(x1 - x0) <= _STRAIGHT or abs(y1 - y0) <= _STRAIGHT
+            if straight and max(abs(x1 - x0), abs(y1 - y0)) >= _MIN_RULE_LENGTH:
+                rules.append(Rule(to_shown.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))))
+    return rules, images
+
+
+_Matrix = tuple[float, float, float, float, float, float]
+_IDENTITY: _Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+_MAX_FORM_DEPTH = 15
+
+
+_Segment = tuple[tuple[float, float], tuple[float, float]]
+
+
+def _drawn_shapes(
+    parent: object, form: object | None, matrix: _Matrix, depth: int
+) -> Iterator[tuple[int, list[_Segment] | None]]:
+    """Each path as (its segment count, its straight pieces in page space); each image as (1, None)."""
+    count = pdfium_c.FPDFFormObj_CountObjects(form) if form is not None else pdfium_c.FPDFPage_CountObjects(parent)
+    for index in range(max(count, 0)):
+        obj = (
+            pdfium_c.FPDFFormObj_GetObject(form, index)
+            if form is not None
+            else pdfium_c.FPDFPage_GetObject(parent, index)
+        )
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            yield 1, None
+        elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+            segments = max(pdfium_c.FPDFPath_CountSegments(obj), 0)
+            yield (
+                segments,
+                (
+                    list(_lines_of(obj, segments, _compose(_matrix_of(obj), matrix)))
+                    if segments <= MAX_PAGE_SHAPES
+                    else []
+                ),
+            )
+        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < _MAX_FORM_DEPTH:
+            yield from _drawn_shapes(parent, obj, _compose(_matrix_of(obj), matrix), depth + 1)
+
+
+def _matrix_of(obj: object) -> _Matrix:
+    fs = pdfium_c.FS_MATRIX()
+    if not pdfium_c.FPDFPageObj_GetMatrix(obj, fs):
+        return _IDENTITY
+    return (fs.a, fs.b, fs.c, fs.d, fs.e, fs.f)
+
+
+def _compose(inner: _Matrix, outer: _Matrix) -> _Matrix:
+    a, b, c, d, e, f = inner
+    A, B, C, D, E, F = outer
+    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
+
+
+def _lines_of(path: object, segments: int, matrix: _Matrix) -> Iterator[_Segment]:
+    x, y = ctypes.c_float(), ctypes.c_float()
+    a, b, c, d, e, f = matrix
+    start = previous = None
+    for index in range(segments):
+        segment = pdfium_c.FPDFPath_GetPathSegment(path, index)
+        pdfium_c.FPDFPathSegment_GetPoint(segment, x, y)
+        point = (a * x.value + c * y.value + e, b * x.value + d * y.value + f)
+        if pdfium_c.FPDFPathSegment_GetType(segment) == pdfium_c.FPDF_SEGMENT_MOVETO:
+            start = point
+        elif previous is not None:
+            yield previous, point
+        previous = point
+        if pdfium_c.FPDFPathSegment_GetClose(segment) and start is not None:
+            yield point, start
+            previous = start
+
+
+_SNAP = 3.0  # points: lines this close are one line (pdfplumber's snap and join tolerances)
+
+
+def merge_rules(rules: list[Rule]) -> list[Rule]:
+    """Lines drawn as pieces, or twice (the two long sides of a thin filled rectangle), as one line each."""
+    horizontal = [(r.box[1] / 2 + r.box[3] / 2, r.box[0], r.box[2]) for r in rules if r.horizontal]
+    vertical = [(r.box[0] / 2 + r.box[2] / 2, r.box[1], r.box[3]) for r in rules if not r.horizontal]
+    merged = [Rule((start, at, end, at)) for at, start, end in _merge_lines(horizontal)]
+    return merged + [Rule((at, start, at, end)) for at, start, end in _merge_lines(vertical)]
+
+
+def _merge_lines(lines: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
+    """(position across, start, end) lines: snapped to a common position, then joined where they touch."""
+    merged: list[tuple[float, float, float]] = []
+    for group in _clusters(sorted(lines), _SNAP):
+        at = sum(line[0] for line in group) / len(group)
+        pieces = sorted((start, end) for _, start, end in group)
+        start, end = pieces[0]
+        for next_start, next_end in pieces[1:]:
+            if next_start <= end + _SNAP:
+                end = max(end, next_end)
+                continue
+            merged.append((at, start, end))
+            start, end = next_start, next_end
+        merged.append((at, start, end))
+    return merged
+
+
+def _clusters(lines: list[tuple[float, float, float]], tolerance: float) -> list[list[tuple[float, float, float]]]:
+    groups: list[list[tuple[float, float, float]]] = []
+    for line in lines:
+        if groups and line[0] - groups[-1][-1][0] <= tolerance:
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    return groups
+
+
+def _count_crossings(rules: list[Rule], number: int, counts: _Counts) -> None:
+    horizontal = sum(1 for rule in rules if rule.horizontal)
+    vertical = len(rules) - horizontal
+    lines = f"{horizontal:,} horizontal × {vertical:,} vertical lines"
+    if horizontal * vertical > MAX_PAGE_CROSSINGS:
+        crossings = f"over {MAX_PAGE_CROSSINGS:,} crossings to check"
+        raise PdfTooBig(f"page {number} rules {lines}, {crossings}, the limit for a page")
+    counts.crossings += horizontal * vertical
+    if counts.crossings > MAX_LINE_CROSSINGS:
+        raise PdfTooBig(
+            f"the pages' table lines pass {MAX_LINE_CROSSINGS:,} crossings to check in all, the limit for a PDF"
+            f" (page {number}: {lines})"
+        )
+
+
+# ---------------------------------------------------------------- which pages OCR must read
+
+_GARBAGE_SHARE = 0.3  # real text has next to none; a font without ToUnicode gives mostly such characters
+
+
+def needs_ocr(glyphs: tuple[Glyph, ...] | list[Glyph], rules: tuple[Rule, ...] | list[Rule], unmapped: int = 0) -> bool:
+    """True when the page's text layer cannot be read: none at all, or garbage.
+
+    Garbage is what a font without a ToUnicode map gives: characters pdfium could not map, or
+    control, private-use, replacement and accented Latin characters (its glyph codes read as
+    Latin-1); or a page with ruling lines, no Chinese character, and letters among its text
+    (a table of numbers alone, without a CJK label on its page, is text).
+    """
+    visible = [glyph.text for glyph in glyphs if not glyph.text.isspace()]
+    if not visible:
+        return True
+    garbage = sum(1 for char in visible if _is_garbage(char))
+    if max(garbage, unmapped) > _GARBAGE_SHARE * len(visible):
+        return True
+    if not rules or any(_is_cjk_ideograph(char) for char in visible):
+        return False
+    return sum(1 for char in visible if char.isalpha()) > _GARBAGE_SHARE * len(visible)
+
+
+def _is_garbage(char: str) -> bool:
+    code = ord(char)
+    return (
+        code < 0x20
+        or 0x7F <= code <= 0x24F  # C1 controls, Latin-1 supplement, Latin Extended: a CJK report prints none
+        or 0xE000 <= code <= 0xF8FF
+        or code == 0xFFFD
+        or code >= 0xF0000
+    )
+
+
+def _is_cjk_ideograph(char: str) -> bool:
+    return 0x4E00 <= ord(char) <= 0x9FFF or 0x3400 <= ord(char) <= 0x4DBF

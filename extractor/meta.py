@@ -88,6 +88,11 @@ def _normalised(line: Line) -> _Text:
     chars: list[str] = []
     offsets: list[int] = []
     for cell in line.cells:
+        if unicodedata.is_normalized("NFKC", cell.text):  # most cells: no character to fold, one by one
+            kept = [(index, char) for index, char in enumerate(cell.text) if not char.isspace()]
+            chars += [char for _, char in kept]
+            offsets += [cell.start + index for index, _ in kept]
+            continue
         for index, char in enumerate(cell.text):
             for folded in unicodedata.normalize("NFKC", char):
                 if not folded.isspace():

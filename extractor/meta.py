@@ -105,8 +105,21 @@ def _normalised(line: Line) -> _Text:
     return text.after(label.end()) if label else text
 
 
+_last_read: tuple[Sequence[Line], list[Statement]] | None = None  # the parser and the verifier read one text
+
+
 def statements(lines: Sequence[Line]) -> list[Statement]:
     """Every place the report states its organ, year or publication date, in reading order."""
+    global _last_read
+    last = _last_read  # one read of the name: another thread may replace it meanwhile
+    if last is not None and last[0] is lines:  # the same (cached) layout's lines: the same statements
+        return list(last[1])
+    found = _statements(lines)
+    _last_read = (lines, found)
+    return list(found)
+
+
+def _statements(lines: Sequence[Line]) -> list[Statement]:
     head = [_normalised(line) for line in lines[:_TITLE_LINES]]
     found = list(_titles(head))
     found += _periods(lines)

@@ -205,6 +205,18 @@ def test_gold_check_passes_the_project_gold() -> None:
     result = run("gold", "check", GOLD)
     assert result.exit_code == 0, result.stderr
     assert "all fine" in result.stderr
+    cases = Path(__file__).parent / "cases"
+    assert run("gold", "check", cases, "--sources", cases).exit_code == 0
+
+
+def test_generated_gold_passes_gold_check(tmp_path: Path) -> None:
+    """The generator records each source's sha256, and its declared inconsistencies are the ones its numbers break."""
+    from generate import generate, write_text
+
+    for index in range(4):
+        write_text(generate(11, index), tmp_path)
+    result = run("gold", "check", tmp_path, "--sources", tmp_path)
+    assert result.exit_code == 0, result.stderr
 
 
 def test_gold_check_names_every_problem_and_its_file(tmp_path: Path) -> None:

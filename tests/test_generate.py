@@ -11,6 +11,7 @@ were gaps when the generator was written (now fixed in `extractor/parser.py`):
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 import time
@@ -317,6 +318,7 @@ def test_a_rendering_is_written_with_its_own_gold(tmp_path: Path) -> None:
             written = json.loads(gold_path.read_text("utf-8"))
             assert written["source"] == path.name
             assert written["fields"] == s.gold["fields"]
+            assert written.pop("sha256") == hashlib.sha256(path.read_bytes()).hexdigest()
             assert {**written, "source": s.gold["source"]} == s.gold
             assert load(gold_path).source == path.name
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import re
@@ -52,8 +53,11 @@ def generate(seed: int, index: int) -> Synthetic:
     return Synthetic(name=name, text=text, gold=gold, damage=tuple(sorted(plan.damage)), plan=plan)
 
 
-def _write_gold(gold: Gold, path: Path) -> None:
-    path.write_text(json.dumps(gold, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+def _write_gold(gold: Gold, source: Path, path: Path) -> None:
+    """The gold file for `source`, already written: it records the source's name and sha256 (`nianbao gold check`)."""
+    recorded = {"source": source.name, "sha256": hashlib.sha256(source.read_bytes()).hexdigest(), **gold}
+    recorded["source"] = source.name
+    path.write_text(json.dumps(recorded, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 def write_text(s: Synthetic, folder: Path) -> Path:
@@ -62,7 +66,7 @@ def write_text(s: Synthetic, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{s.name}.txt"
     path.write_text(s.text, encoding="utf-8")
-    _write_gold({**s.gold, "source": path.name}, folder / f"{s.name}.gold.json")
+    _write_gold(s.gold, path, folder / f"{s.name}.gold.json")
     return path
 
 
@@ -74,7 +78,7 @@ def write_pdf(s: Synthetic, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{s.name}.pdf"
     _draw_pdf(s.plan, path)
-    _write_gold({**s.gold, "source": path.name}, folder / f"{s.name}.gold.json")
+    _write_gold(s.gold, path, folder / f"{s.name}.gold.json")
     return path
 
 
@@ -88,7 +92,7 @@ def write_pdf_rendering(s: Synthetic, folder: Path, kind: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{s.name}-{kind}.pdf"
     path.write_bytes(PDF_RENDERERS[kind](s.plan, random.Random(f"nianbao-pdf-rendering:{s.name}:{kind}")))
-    _write_gold({**s.gold, "source": path.name}, folder / f"{s.name}-{kind}.gold.json")
+    _write_gold(s.gold, path, folder / f"{s.name}-{kind}.gold.json")
     return path
 
 
@@ -102,7 +106,7 @@ def write_pdf_layout(s: Synthetic, folder: Path, kind: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{s.name}-{kind}.pdf"
     path.write_bytes(LAYOUT_RENDERERS[kind](s.plan, random.Random(f"nianbao-pdf-layout:{s.name}:{kind}")))
-    _write_gold({**s.gold, "source": path.name}, folder / f"{s.name}-{kind}.gold.json")
+    _write_gold(s.gold, path, folder / f"{s.name}-{kind}.gold.json")
     return path
 
 
@@ -121,7 +125,7 @@ def write_rendering(s: Synthetic, folder: Path, kind: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{s.name}-{kind}.{_SUFFIXES[kind]}"
     path.write_text(render(s, kind), encoding="utf-8")
-    _write_gold({**s.gold, "source": path.name}, folder / f"{s.name}-{kind}.gold.json")
+    _write_gold(s.gold, path, folder / f"{s.name}-{kind}.gold.json")
     return path
 
 

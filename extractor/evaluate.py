@@ -80,6 +80,7 @@ class ReportScore:
     cache_hits: int = 0
     call_latencies_ms: list[float] = field(default_factory=list)
     seconds: float | None = None  # wall time to extract the report, where this run extracted it
+    ocr_confidence: float | None = None  # the least sure OCR-read cell's confidence; None if OCR read none
 
     @property
     def right(self) -> int:
@@ -189,4 +190,10 @@ def _score_report(gold: Gold, result: Result | None, seconds: float | None) -> R
         cache_hits=sum(a.outcome == "cached" for a in attempts),
         call_latencies_ms=[a.latency_ms for a in attempts if a.outcome != "cached"],
         seconds=seconds,
+        ocr_confidence=_least_ocr_confidence(result),
     )
+
+
+def _least_ocr_confidence(result: Result | None) -> float | None:
+    values = [p.confidence for p in result.provenance.values() if p.confidence is not None] if result else []
+    return min(values) if values else None

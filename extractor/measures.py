@@ -202,11 +202,11 @@ def worst_fields(card: Scorecard, count: int = 20) -> list[tuple[str, int, int]]
 # Risk and coverage -----------------------------------------------------------------------------
 
 # What makes a verified report riskier, each a knob for a stricter acceptance rule: accept only the
-# verified reports whose knob is at most a threshold.
+# verified reports whose knob is at most a threshold. OCR doubt: 1 - the least sure OCR-read cell's confidence.
 RISK_KNOBS: dict[str, Callable[[ReportScore], float]] = {
     "warnings": lambda report: report.warnings,
     "attempts": lambda report: report.attempts,
-    "ocr findings": lambda report: sum(str(f["rule"]).startswith("ocr.") for f in report.findings),
+    "OCR doubt": lambda report: 1 - report.ocr_confidence if report.ocr_confidence is not None else 0.0,
 }
 
 

@@ -46,12 +46,17 @@ def to_result(report: Report, document: Document, findings: list[Finding]) -> Re
 
 
 def placed(source: Provenance, document: Document) -> Provenance:
-    """`source` with the page and box its text was printed in (its first line's, for a span over lines)."""
+    """`source` with the page and box its text was printed in (its first line's, for a span over lines), and the
+    OCR's confidence where OCR read it."""
     boxes = document.boxes_at(source.start, source.end)
     if not boxes:
         return source
     page, box = boxes[0]
-    return source.model_copy(update={"page": page, "bbox": [round(value, 2) for value in box]})
+    confidence = document.confidence_at(source.start, source.end)
+    update: dict[str, object] = {"page": page, "bbox": [round(value, 2) for value in box]}
+    if confidence is not None:
+        update["confidence"] = round(confidence, 3)
+    return source.model_copy(update=update)
 
 
 def failed(source: str, problem: str, sha256: str | None = None) -> Result:

@@ -31,6 +31,8 @@ class Provenance(Strict):
     # For a PDF: the box the value was printed in on `page`, [x0, top, x1, bottom] in PDF points
     # from the top left of the page as shown.
     bbox: list[float] | None = None
+    # Read by OCR: the confidence of its least sure character, 0 to 1 (none for a text layer's characters).
+    confidence: float | None = None
 
 
 class Count(Strict):

@@ -61,7 +61,7 @@ def card() -> Scorecard:
                    attempts=1, tokens_in=100, tokens_out=20, cost=0.01, call_latencies_ms=[100.0], seconds=1.0),
             report("B.txt", "verified", {"t2.x": VR, "t3.y": WV, "t3.z": NR, "t4.w": VR}, warnings=2,
                    attempts=3, tokens_in=300, tokens_out=60, cost=0.03, call_latencies_ms=[200.0, 300.0, 400.0],
-                   seconds=3.0, inconsistencies_flagged=["t3.row_total.new"]),
+                   seconds=3.0, inconsistencies_flagged=["t3.row_total.new"], ocr_confidence=0.6),
             report("C.pdf", "flagged", {"t2.x": NV, "t3.y": VR, "t3.z": NR, "t4.w": VN}, format="pdf",
                    attempts=2, cache_hits=1, tokens_in=50, tokens_out=10, call_latencies_ms=[150.0], seconds=2.0,
                    inconsistencies_expected=["t3.balance.natural"]),
@@ -138,6 +138,13 @@ def test_the_risk_coverage_curve_tightens_the_acceptance_rule(card: Scorecard) -
         CurvePoint(threshold=0, coverage=0.2, precision=1.0, accepted=1),  # A alone
         CurvePoint(threshold=-1, coverage=0.0, precision=None, accepted=0),
     ]
+
+
+def test_ocr_doubt_is_a_knob_of_the_curve(card: Scorecard) -> None:
+    """B's least sure OCR cell read at 0.6 confidence: accepting only reports with no doubt leaves A alone."""
+    points = risk_coverage(card)["OCR doubt"]
+    assert [(p.accepted, p.precision) for p in points] == [(2, 0.5), (1, 1.0), (0, None)]
+    assert points[0].threshold == pytest.approx(0.4)
 
 
 def test_the_worst_fields_are_those_most_often_wrong(card: Scorecard) -> None:

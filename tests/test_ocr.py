@@ -344,3 +344,10 @@ def test_scanned_renderings_are_read_end_to_end(tmp_path: Path) -> None:
     assert card.field_accuracy >= 0.99
     assert card.outcomes()["verified-wrong"] == 0
     assert all(any(f.rule == "ocr.read" for f in result.findings) for result in results.values())
+    for result in results.values():  # every OCR-read cell carries its page, box and confidence
+        for key, value in result.fields.items():
+            if value is not None:
+                where = result.provenance[key]
+                assert where.page and where.bbox and where.confidence is not None and 0 < where.confidence <= 1
+    assert {report.format for report in card.reports} == {"scanned"}
+    assert all(report.ocr_confidence is not None for report in card.reports)

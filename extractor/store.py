@@ -520,7 +520,6 @@ class Store:
         `unread:` ones of this path and of the folders above it (read now, so no longer unreadable).
         Reviews of a replaced result move to the new one.
         """
-        errors = sum(f.severity == "error" for f in result.findings)
         sha = key or result.sha256 or f"unread:{path}"
         keys = [sha, *{f"unread:{place}" for place in (path, *path.parents)} - {sha}]
         with self._transaction() as db:
@@ -540,32 +539,7 @@ class Store:
                 "INSERT INTO documents VALUES (?, ?, ?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET path = excluded.path",
                 (sha, result.source, str(path), _size(path), time.time()),
             )
-            cursor = db.execute(
-                "INSERT INTO results (sha256, version, run_id, source, status, organ, year, template, errors,"
-                " warnings, result, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    sha,
-                    version,
-                    run_id,
-                    result.source,
-                    result.status,
-                    result.organ,
-                    result.year,
-                    result.template,
-                    errors,
-                    len(result.findings) - errors,
-                    line,
-                    time.time(),
-                ),
-            )
-            result_id = int(cursor.lastrowid or 0)
-            db.executemany(
-                "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (result_id, f.rule, f.severity, f.blame, json.dumps(f.cells), json.dumps(f.lines), f.zh, f.en)
-                    for f in result.findings
-                ],
-            )
+            result_id = _insert_result(db, sha, version, run_id, result.status, result, line)
             if stale:
                 db.execute(f"UPDATE reviews SET result_id = ? WHERE result_id IN ({held})", (result_id, *stale))
                 db.execute(
@@ -648,34 +622,9 @@ class Store:
     def save_reviewed(self, of: int, review_id: int, result: Result, line: str, status: str) -> int:
         """A person's result for the document of result `of`, as a new row (status `reviewed` or `rejected`) that
         the exports, taking each document's newest result, use. Its version is `of`'s, marked with the review."""
-        errors = sum(f.severity == "error" for f in result.findings)
         with self._transaction() as db:
             sha, version = db.execute("SELECT sha256, version FROM results WHERE id = ?", (of,)).fetchone()
-            cursor = db.execute(
-                "INSERT INTO results (sha256, version, run_id, source, status, organ, year, template, errors,"
-                " warnings, result, created) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    sha,
-                    f"{version}+review.{review_id}",
-                    result.source,
-                    status,
-                    result.organ,
-                    result.year,
-                    result.template,
-                    errors,
-                    len(result.findings) - errors,
-                    line,
-                    time.time(),
-                ),
-            )
-            result_id = int(cursor.lastrowid or 0)
-            db.executemany(
-                "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (result_id, f.rule, f.severity, f.blame, json.dumps(f.cells), json.dumps(f.lines), f.zh, f.en)
-                    for f in result.findings
-                ],
-            )
+            result_id = _insert_result(db, sha, f"{version}+review.{review_id}", None, status, result, line)
         return result_id
 
     # Eval runs ----------------------------------------------------------------------
@@ -766,6 +715,28 @@ def _holder(fd: int) -> str:
 
 def _tables(db: sqlite3.Connection) -> set[str]:
     return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _insert_result(
+    db: sqlite3.Connection, sha: str, version: str, run_id: int | None, status: str, result: Result, line: str
+) -> int:
+    """One results row and its findings rows, inside the caller's transaction; returns the row's id."""
+    errors = sum(f.severity == "error" for f in result.findings)
+    cursor = db.execute(
+        "INSERT INTO results (sha256, version, run_id, source, status, organ, year, template, errors,"
+        " warnings, result, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (sha, version, run_id, result.source, status, result.organ, result.year, result.template, errors,
+         len(result.findings) - errors, line, time.time()),
+    )  # fmt: skip
+    result_id = int(cursor.lastrowid or 0)
+    db.executemany(
+        "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (result_id, f.rule, f.severity, f.blame, json.dumps(f.cells), json.dumps(f.lines), f.zh, f.en)
+            for f in result.findings
+        ],
+    )
+    return result_id
 
 
 def _size(path: Path) -> int | None:

@@ -84,28 +84,23 @@ def write_pdf(s: Synthetic, folder: Path) -> Path:
 
 def write_pdf_rendering(s: Synthetic, folder: Path, kind: str) -> Path:
     """NAME-KIND.pdf (one of PDF_RENDERINGS: no usable text layer) and NAME-KIND.gold.json; returns the PDF's path."""
-    if s.plan is None:
-        raise ValueError(f"{s.name}: no plan to draw (make it with generate())")
-    if kind not in PDF_RENDERERS:
-        raise ValueError(f"unknown PDF rendering {kind!r}; known: {', '.join(PDF_RENDERINGS)}")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{s.name}-{kind}.pdf"
-    path.write_bytes(PDF_RENDERERS[kind](s.plan, random.Random(f"nianbao-pdf-rendering:{s.name}:{kind}")))
-    _write_gold(s.gold, path, folder / f"{s.name}-{kind}.gold.json")
-    return path
+    return _write_drawn(s, Path(folder), kind, PDF_RENDERERS, "rendering")
 
 
 def write_pdf_layout(s: Synthetic, folder: Path, kind: str) -> Path:
     """NAME-KIND.pdf (one of PDF_LAYOUTS: two columns, turned table pages...) and NAME-KIND.gold.json."""
+    return _write_drawn(s, Path(folder), kind, LAYOUT_RENDERERS, "layout")
+
+
+def _write_drawn(s: Synthetic, folder: Path, kind: str, drawers: dict, family: str) -> Path:
+    """The PDF `drawers[kind]` draws of `s`, seeded by its name and kind, and its gold."""
     if s.plan is None:
         raise ValueError(f"{s.name}: no plan to draw (make it with generate())")
-    if kind not in LAYOUT_RENDERERS:
-        raise ValueError(f"unknown PDF layout {kind!r}; known: {', '.join(PDF_LAYOUTS)}")
-    folder = Path(folder)
+    if kind not in drawers:
+        raise ValueError(f"unknown PDF {family} {kind!r}; known: {', '.join(drawers)}")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{s.name}-{kind}.pdf"
-    path.write_bytes(LAYOUT_RENDERERS[kind](s.plan, random.Random(f"nianbao-pdf-layout:{s.name}:{kind}")))
+    path.write_bytes(drawers[kind](s.plan, random.Random(f"nianbao-pdf-{family}:{s.name}:{kind}")))
     _write_gold(s.gold, path, folder / f"{s.name}-{kind}.gold.json")
     return path
 

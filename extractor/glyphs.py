@@ -7,22 +7,23 @@ the same way whichever read the page.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 Box = tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points; origin top-left of the page as shown
 
 
-@dataclass(frozen=True)
-class Glyph:
+class Glyph(NamedTuple):  # a tuple: a page builds thousands, and a tuple is the cheapest to build
     text: str  # one character
     box: Box
+    # The y that rows are grouped by, so that glyphs of one row share it whatever their fonts' ascents: the text
+    # layer's baseline, or for OCR the box's middle (`middle_y`: OCR's boxes differ in height from one text line
+    # to the next, and cells centre their text).
+    row_y: float
     confidence: float | None = None  # OCR's, 0..1; None for a character from the text layer
-    baseline: float | None = None  # y of the text layer's baseline; None from OCR (the box's middle stands in)
 
-    @property
-    def row_y(self) -> float:
-        """The y that rows are grouped by: glyphs of one row share it, whatever their fonts' ascents (OCR's boxes
-        differ in height from one text line to the next, so theirs is the middle, where cells centre their text)."""
-        return (self.box[1] + self.box[3]) / 2 if self.baseline is None else self.baseline
+
+def middle_y(box: Box) -> float:
+    return (box[1] + box[3]) / 2
 
 
 @dataclass(frozen=True)

@@ -693,10 +693,13 @@ def _join_pages(pages: list[_LaidOutPage], ocr_pages: set[int]) -> _PdfRead:
                 page.append(_LINE_END)
             page += line
         placed += page
-        boxes += (None if glyph is None else to_shown(glyph.box) for _, glyph in page)
-    confidences = tuple(None if glyph is None else glyph.confidence for _, glyph in placed) if ocr_pages else ()
-    text = "".join(char for char, _ in placed)
-    return _PdfRead(text, tuple(starts), tuple(boxes), confidences, frozenset(ocr_pages))
+        if to_shown is _as_is:
+            boxes += [None if glyph is None else glyph.box for _, glyph in page]
+        else:
+            boxes += [None if glyph is None else to_shown(glyph.box) for _, glyph in page]
+    chars, glyphs = zip(*placed, strict=True) if placed else ((), ())
+    confidences = tuple(None if glyph is None else glyph.confidence for glyph in glyphs) if ocr_pages else ()
+    return _PdfRead("".join(chars), tuple(starts), tuple(boxes), confidences, frozenset(ocr_pages))
 
 
 _READERS: dict[str, Reader] = {

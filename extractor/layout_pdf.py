@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,23 +39,38 @@ def page_lines(glyphs: Sequence[Glyph], rules: Sequence[Rule], width: float) -> 
     """One page's lines: tables and text, ordered by their top edge."""
     glyphs = _deduplicated(glyphs)
     tables = [table for table in find_tables(rules) if table.column_count >= 2]
-    inside: list[list[Glyph]] = [[] for _ in tables]
-    outside: list[Glyph] = []
-    for glyph in glyphs:
-        holder = next((index for index, table in enumerate(tables) if table.holds(glyph.box)), None)
-        (outside if holder is None else inside[holder]).append(glyph)
+    inside, outside = _held_by(tables, glyphs)
     blocks = [(table.box[1], table.lines(held)) for table, held in zip(tables, inside, strict=True)]
     blocks += _text_blocks(outside, width, tables)
     blocks.sort(key=lambda block: block[0])
     return [line for _, lines in blocks for line in lines]
 
 
-def _deduplicated(glyphs: Sequence[Glyph]) -> list[Glyph]:
+def _held_by(tables: Sequence[Table], glyphs: Sequence[Glyph]) -> tuple[list[list[Glyph]], list[Glyph]]:
+    """The glyphs each table holds (the first that does), and the glyphs outside every table."""
+    inside: list[list[Glyph]] = [[] for _ in tables]
+    outside: list[Glyph] = []
+    frames = [(table.box, held) for table, held in zip(tables, inside, strict=True)]
+    for glyph in glyphs:
+        x0, top, x1, bottom = glyph.box
+        x, y = (x0 + x1) / 2, (top + bottom) / 2
+        for (left, up, right, down), held in frames:
+            if left <= x < right and up <= y < down:
+                held.append(glyph)
+                break
+        else:
+            outside.append(glyph)
+    return inside, outside
+
+
+def _deduplicated(glyphs: Sequence[Glyph]) -> Sequence[Glyph]:
     """Without the second copy of a glyph drawn twice in the same place (some PDFs fake bold that way)."""
+    keys = [(glyph.text, round(glyph.box[0]), round(glyph.box[1])) for glyph in glyphs]
+    if len(set(keys)) == len(keys):  # most pages: nothing drawn twice
+        return glyphs
     seen: set[tuple[str, int, int]] = set()
     kept = []
-    for glyph in glyphs:
-        key = (glyph.text, round(glyph.box[0]), round(glyph.box[1]))
+    for key, glyph in zip(keys, glyphs, strict=True):
         if key not in seen:
             seen.add(key)
             kept.append(glyph)
@@ -66,13 +83,20 @@ def _deduplicated(glyphs: Sequence[Glyph]) -> list[Glyph]:
 def rows_of(glyphs: Iterable[Glyph]) -> list[list[Glyph]]:
     """Glyphs grouped into rows by baseline (chained within _Y_TOLERANCE), each row left to right."""
     rows: list[list[Glyph]] = []
-    last_y = None
-    for glyph in sorted(glyphs, key=lambda glyph: glyph.row_y):
-        if last_y is None or glyph.row_y - last_y > _Y_TOLERANCE:
+    last_y = -math.inf
+    for glyph in sorted(glyphs, key=_by_row_y):
+        if glyph.row_y - last_y > _Y_TOLERANCE:
             rows.append([])
         rows[-1].append(glyph)
         last_y = glyph.row_y
-    return [sorted(row, key=lambda glyph: glyph.box[0]) for row in rows]
+    return [sorted(row, key=_by_left_edge) for row in rows]
+
+
+_by_row_y = operator.attrgetter("row_y")
+
+
+def _by_left_edge(glyph: Glyph) -> float:
+    return glyph.box[0]
 
 
 def placed_row(row: Sequence[Glyph]) -> PlacedLine:
@@ -202,13 +226,10 @@ class Table:
     def column_count(self) -> int:
         return len({cell[1] for cell in self.cells})
 
-    def holds(self, box: Box) -> bool:
-        return _centre_inside(box, self.box)
-
     def lines(self, glyphs: list[Glyph]) -> list[PlacedLine]:
         """The table's lines: "", then one tab-joined line per row that has a cell starting in it, then ""."""
-        rows = sorted({cell[0] for cell in self.cells})
-        columns = sorted({cell[1] for cell in self.cells})
+        rows = {row: index for index, row in enumerate(sorted({cell[0] for cell in self.cells}))}
+        columns = {column: index for index, column in enumerate(sorted({cell[1] for cell in self.cells}))}
         owner = {
             (row, column): index
             for index, (first_row, first_column, last_row, last_column) in enumerate(self.cells)
@@ -217,12 +238,13 @@ class Table:
         }
         held: list[list[Glyph]] = [[] for _ in self.cells]
         for glyph in glyphs:
-            slot = _slot(self.ys, (glyph.box[1] + glyph.box[3]) / 2), _slot(self.xs, (glyph.box[0] + glyph.box[2]) / 2)
+            x0, top, x1, bottom = glyph.box
+            slot = _slot(self.ys, (top + bottom) / 2), _slot(self.xs, (x0 + x1) / 2)
             if slot in owner:
                 held[owner[slot]].append(glyph)
         grid: list[list[PlacedLine]] = [[[] for _ in columns] for _ in rows]
         for cell, cell_glyphs in zip(self.cells, held, strict=True):
-            grid[rows.index(cell[0])][columns.index(cell[1])] = cell_text(cell_glyphs)
+            grid[rows[cell[0]]][columns[cell[1]]] = cell_text(cell_glyphs)
         return [[], *(_tab_joined(row) for row in grid), []]
 
 
@@ -251,11 +273,6 @@ def _tab_joined(cells: list[PlacedLine]) -> PlacedLine:
             line.append(("\t", None))
         line += cell
     return line
-
-
-def _centre_inside(box: Box, frame: Box) -> bool:
-    x, y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    return frame[0] <= x < frame[2] and frame[1] <= y < frame[3]
 
 
 @dataclass(frozen=True)
@@ -321,13 +338,12 @@ def _grid(horizontal: list[_Line], vertical: list[_Line]) -> Table:
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
 
+    vertical_at, horizontal_at = _by_position(vertical), _by_position(horizontal)
     for r in range(rows):
         for c in range(columns):
-            right_ruled = any(v.at == xs[c + 1] and v.covers(ys[r], ys[r + 1]) for v in vertical)
-            if c + 1 < columns and not right_ruled:
+            if c + 1 < columns and not any(v.covers(ys[r], ys[r + 1]) for v in vertical_at[xs[c + 1]]):
                 join((r, c), (r, c + 1))
-            below_ruled = any(h.at == ys[r + 1] and h.covers(xs[c], xs[c + 1]) for h in horizontal)
-            if r + 1 < rows and not below_ruled:
+            if r + 1 < rows and not any(h.covers(xs[c], xs[c + 1]) for h in horizontal_at[ys[r + 1]]):
                 join((r, c), (r + 1, c))
     spans: dict[tuple[int, int], list[int]] = {}
     for slot in parent:
@@ -335,6 +351,13 @@ def _grid(horizontal: list[_Line], vertical: list[_Line]) -> Table:
         span = spans.setdefault(first, [slot[0], slot[1], slot[0], slot[1]])
         span[2], span[3] = max(span[2], slot[0]), max(span[3], slot[1])
     return Table(xs, ys, tuple(tuple(span) for span in spans.values()))  # type: ignore[misc]
+
+
+def _by_position(lines: list[_Line]) -> dict[float, list[_Line]]:
+    at: dict[float, list[_Line]] = {}
+    for line in lines:
+        at.setdefault(line.at, []).append(line)
+    return at
 
 
 # ---------------------------------------------------------------- tables continued across pages

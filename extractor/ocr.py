@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from extractor.errors import NianbaoError
-from extractor.glyphs import Box, Glyph, Rule
+from extractor.glyphs import Box, Glyph, Rule, middle_y
 
 if TYPE_CHECKING:
     import pypdfium2
@@ -154,7 +154,8 @@ def read_page(page: pypdfium2.PdfPage, dpi: int = OCR_DPI) -> OcrPage:
         characters = [(text, quad, confidence) for text, quad, confidence in _characters(line) if not text.isspace()]
         boxes = _abutting([_straight_box(quad, -skew, centre) for _, quad, _ in characters])
         for (text, _, confidence), box in zip(characters, boxes, strict=True):
-            glyphs.append(Glyph(text, _scaled(box, points_per_pixel), round(float(confidence), 4)))
+            placed = _scaled(box, points_per_pixel)
+            glyphs.append(Glyph(text, placed, middle_y(placed), round(float(confidence), 4)))
     straight = image.rotate(math.degrees(skew), resample=Image.Resampling.BILINEAR, fillcolor=255) if skew else image
     rules = [Rule(_scaled(box, points_per_pixel)) for box in ruling_lines(numpy.asarray(straight), dpi)]
     return OcrPage(glyphs, rules)

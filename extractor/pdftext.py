@@ -166,11 +166,9 @@ def _ascii85(data: bytes, room: int) -> bytes:
         return b""
     padding = -len(digits) % 5
     values = (digits + b"u" * padding).translate(_A85_DIGITS)
-    words = [
-        (((values[i] * 85 + values[i + 1]) * 85 + values[i + 2]) * 85 + values[i + 3]) * 85 + values[i + 4]
-        for i in range(0, len(values), 5)
-    ]
-    if any(word > 0xFFFFFFFF for word in words):
+    groups = zip(*(values[place::5] for place in range(5)), strict=True)  # five digits a group, most significant first
+    words = [(((a * 85 + b) * 85 + c) * 85 + d) * 85 + e for a, b, c, d, e in groups]
+    if words and max(words) > 0xFFFFFFFF:
         return b""
     return struct.pack(f">{len(words)}I", *words)[: len(words) * 4 - padding]
 
@@ -354,9 +352,9 @@ def read_page(page: pdfium.PdfPage, number: int, counts: _Counts | None = None) 
     shown = _Orientation.of(page)
     textpage = page.get_textpage()
     try:
-        total = _count_chars(textpage, number, counts)
-        upright = replace(shown, rotation=_text_turn(textpage, total))
-        glyphs, unmapped = _page_glyphs(textpage, total, upright)
+        text = _all_text(textpage, _count_chars(textpage, number, counts))
+        upright = replace(shown, rotation=_text_turn(textpage, text))
+        glyphs, unmapped = _page_glyphs(textpage, text, upright)
     finally:
         textpage.close()
     drawn, images = _page_rules(page, number, upright)
@@ -380,38 +378,46 @@ def _count_chars(textpage: pdfium.PdfTextPage, number: int, counts: _Counts) -> 
 _TURN_SAMPLE = 7  # every 7th character votes on which way the page's text runs, and on its Unicode map
 
 
-def _text_turn(textpage: pdfium.PdfTextPage, total: int) -> int:
-    """The quarter turn (clockwise degrees) that makes most of the page's text run left to right."""
+def _text_turn(textpage: pdfium.PdfTextPage, text: str) -> int:
+    """The quarter turn (clockwise degrees) that makes most of the page's text (`_all_text`) run left to right."""
     votes = [0, 0, 0, 0]
-    for index in range(0, total, _TURN_SAMPLE):
-        angle = pdfium_c.FPDFText_GetCharAngle(textpage, index)
-        if angle >= 0 and not chr(pdfium_c.FPDFText_GetUnicode(textpage, index)).isspace():
+    handle = textpage.raw
+    for index in range(0, len(text), _TURN_SAMPLE):
+        if text[index].isspace():
+            continue
+        angle = pdfium_c.FPDFText_GetCharAngle(handle, index)
+        if angle >= 0:
             votes[round(math.degrees(angle) / 90) % 4] += 1
     return (360 - 90 * votes.index(max(votes))) % 360  # pdfium's angle turns the text; this turns it back
 
 
-def _page_glyphs(textpage: pdfium.PdfTextPage, total: int, upright: _Orientation) -> tuple[list[Glyph], int]:
+def _page_glyphs(textpage: pdfium.PdfTextPage, text: str, upright: _Orientation) -> tuple[list[Glyph], int]:
     """The characters pdfium read (not the spaces and line ends it adds), and about how many it could not map to
-    Unicode (counted on a sample)."""
-    text = _all_text(textpage, total)
-    glyphs, unmapped, rect = [], 0, pdfium_c.FS_RECTF()
-    origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
-    loose_box, origin, box, point = (
+    Unicode (counted on a sample). `text` is the page's `_all_text`."""
+    glyphs: list[Glyph] = []
+    unmapped, rect, origin_x, origin_y = 0, pdfium_c.FS_RECTF(), ctypes.c_double(), ctypes.c_double()
+    handle = textpage.raw  # the bare pointer: the wrapper object costs a property lookup on every call
+    loose_box, origin, is_generated = (
         pdfium_c.FPDFText_GetLooseCharBox,
         pdfium_c.FPDFText_GetCharOrigin,
-        upright.box,
-        upright.point,
+        pdfium_c.FPDFText_IsGenerated,
     )
+    upright_page = upright.rotation == 0  # most pages: no turn to apply to each character
+    left, top, box, point = upright.left, upright.top, upright.box, upright.point
     for index, char in enumerate(text):
-        if char in "\r\n" or (char == " " and pdfium_c.FPDFText_IsGenerated(textpage, index) == 1):
+        if char == "\r" or char == "\n" or (char == " " and is_generated(handle, index) == 1):
             continue  # lines and word gaps are rebuilt from positions
-        if not loose_box(textpage, index, rect):
+        if not loose_box(handle, index, rect):
             continue
         if index % _TURN_SAMPLE == 0:  # a sample: enough to tell a font without a ToUnicode map
-            unmapped += _TURN_SAMPLE * (pdfium_c.FPDFText_HasUnicodeMapError(textpage, index) == 1)
-        origin(textpage, index, origin_x, origin_y)
-        baseline = point(origin_x.value, origin_y.value)[1]
-        glyphs.append(Glyph(char, box(rect.left, rect.bottom, rect.right, rect.top), None, baseline))
+            unmapped += _TURN_SAMPLE * (pdfium_c.FPDFText_HasUnicodeMapError(handle, index) == 1)
+        origin(handle, index, origin_x, origin_y)
+        if upright_page:
+            place = (rect.left - left, top - rect.top, rect.right - left, top - rect.bottom)
+            glyphs.append(Glyph(char, place, top - origin_y.value))
+        else:
+            place = box(rect.left, rect.bottom, rect.right, rect.top)
+            glyphs.append(Glyph(char, place, point(origin_x.value, origin_y.value)[1]))
     return glyphs, unmapped
 
 
@@ -587,27 +593,20 @@ def needs_ocr(glyphs: tuple[Glyph, ...] | list[Glyph], rules: tuple[Rule, ...] |
     Latin-1); or a page with ruling lines, no Chinese character, and letters among its text
     (a table of numbers alone, without a CJK label on its page, is text).
     """
-    visible = [glyph.text for glyph in glyphs if not glyph.text.isspace()]
+    visible = "".join("".join(glyph.text for glyph in glyphs).split())
     if not visible:
         return True
-    garbage = sum(1 for char in visible if _is_garbage(char))
+    garbage = len(_GARBAGE.findall(visible))
     if max(garbage, unmapped) > _GARBAGE_SHARE * len(visible):
         return True
-    if not rules or any(_is_cjk_ideograph(char) for char in visible):
+    if not rules or _CJK_IDEOGRAPH.search(visible):
         return False
-    return sum(1 for char in visible if char.isalpha()) > _GARBAGE_SHARE * len(visible)
+    return sum(map(str.isalpha, visible)) > _GARBAGE_SHARE * len(visible)
 
 
-def _is_garbage(char: str) -> bool:
-    code = ord(char)
-    return (
-        code < 0x20
-        or 0x7F <= code <= 0x24F  # C1 controls, Latin-1 supplement, Latin Extended: a CJK report prints none
-        or 0xE000 <= code <= 0xF8FF
-        or code == 0xFFFD
-        or code >= 0xF0000
-    )
-
-
-def _is_cjk_ideograph(char: str) -> bool:
-    return 0x4E00 <= ord(char) <= 0x9FFF or 0x3400 <= ord(char) <= 0x4DBF
+_GARBAGE = re.compile(
+    "[\x00-\x1f"
+    "\x7f-\u024f"  # C1 controls, Latin-1 supplement, Latin Extended: a CJK report prints none
+    "\ue000-\uf8ff\ufffd\U000f0000-\U0010ffff]"  # private use, replacement
+)
+_CJK_IDEOGRAPH = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")

@@ -181,7 +181,7 @@ def test_a_span_over_two_lines_maps_to_a_box_per_line() -> None:
 
 
 def glyphs_of(text: str, x: float, y: float, size: float = 10) -> list[Glyph]:
-    return [Glyph(char, (x + i * size, y, x + (i + 1) * size, y + size)) for i, char in enumerate(text)]
+    return [Glyph(char, (x + i * size, y, x + (i + 1) * size, y + size), y + size / 2) for i, char in enumerate(text)]
 
 
 def test_rules_make_cells_and_a_missing_line_merges_two() -> None:
@@ -204,7 +204,7 @@ def test_a_framed_paragraph_stays_plain_text() -> None:
 
 def test_a_gap_between_glyphs_is_one_space_and_fonts_of_one_row_share_it() -> None:
     glyphs = glyphs_of("全年", 0, 0) + glyphs_of("2793", 26, 2, size=6) + glyphs_of("条", 60, 0)
-    glyphs = [Glyph(g.text, g.box, baseline=10.0) for g in glyphs]  # one baseline, different tops
+    glyphs = [Glyph(g.text, g.box, row_y=10.0) for g in glyphs]  # one baseline, different tops
     assert ["".join(c for c, _ in line) for line in page_lines(glyphs, [], 600)] == ["全年 2793 条"]
 
 

@@ -125,6 +125,7 @@ def check_streams(raw: bytes) -> _StreamBudget:
 def _stream_head(raw: bytes, dictionary_end: int) -> tuple[bytes, str]:
     """The stream's dictionary (from its object header, if within 4 KB) and its name for messages."""
     window_start = max(0, dictionary_end - 4096)
+    window_start = max(window_start, raw.rfind(b"endobj", window_start, dictionary_end))  # this object's own bytes
     headers = list(_OBJECT_HEADER.finditer(raw, window_start, dictionary_end))
     if not headers:
         return raw[window_start : dictionary_end + 2], "a stream"
@@ -428,15 +429,13 @@ def _all_text(textpage: pdfium.PdfTextPage, total: int) -> str:
     buffer = ctypes.create_string_buffer((total + 1) * 2)
     written = pdfium_c.FPDFText_GetText(textpage, 0, total, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)))
     units = buffer.raw[: max(written - 1, 0) * 2]
-    text = "".join(chr(unit) if not 0xD800 <= unit <= 0xDFFF else "\ufffd" for unit in memoryview(units).cast("H"))
-    return text.ljust(total, "\ufffd")
+    text = units.decode("utf-16-le", "surrogatepass")  # a surrogate pair decodes to one character ...
+    if len(text) * 2 != len(units):  # ... so index by index, to keep one character per index
+        text = "".join(chr(unit) for unit in memoryview(units).cast("H"))
+    return _SURROGATE.sub("\ufffd", text).ljust(total, "\ufffd")
 
 
-def _char(code: int) -> str:
-    try:
-        return chr(code)
-    except ValueError:
-        return "\ufffd"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _page_rules(page: pdfium.PdfPage, number: int, to_shown: _Orientation) -> tuple[list[Rule], int]:
@@ -444,7 +443,7 @@ def _page_rules(page: pdfium.PdfPage, number: int, to_shown: _Orientation) -> tu
     and how many images it draws."""
     rules: list[Rule] = []
     shapes = images = 0
-    for segments, lines in _drawn_shapes(page.raw, None, _IDENTITY, 0):
+    for segments, lines in _drawn_shapes(_PathReader(), page.raw, None, _IDENTITY, 0):
         shapes += segments
         if shapes > MAX_PAGE_SHAPES:
             raise PdfTooBig(
@@ -469,7 +468,7 @@ _Segment = tuple[tuple[float, float], tuple[float, float]]
 
 
 def _drawn_shapes(
-    parent: object, form: object | None, matrix: _Matrix, depth: int
+    reader: _PathReader, parent: object, form: object | None, matrix: _Matrix, depth: int
 ) -> Iterator[tuple[int, list[_Segment] | None]]:
     """Each path as (its segment count, its straight pieces in page space); each image as (1, None)."""
     count = pdfium_c.FPDFFormObj_CountObjects(form) if form is not None else pdfium_c.FPDFPage_CountObjects(parent)
@@ -480,51 +479,57 @@ def _drawn_shapes(
             else pdfium_c.FPDFPage_GetObject(parent, index)
         )
         kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:  # most objects: nothing to read here
+            continue
         if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
             yield 1, None
         elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
             segments = max(pdfium_c.FPDFPath_CountSegments(obj), 0)
-            yield (
-                segments,
-                (
-                    list(_lines_of(obj, segments, _compose(_matrix_of(obj), matrix)))
-                    if segments <= MAX_PAGE_SHAPES
-                    else []
-                ),
-            )
+            in_page = _compose(reader.matrix_of(obj), matrix)
+            yield segments, reader.lines_of(obj, segments, in_page) if segments <= MAX_PAGE_SHAPES else []
         elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < _MAX_FORM_DEPTH:
-            yield from _drawn_shapes(parent, obj, _compose(_matrix_of(obj), matrix), depth + 1)
+            yield from _drawn_shapes(reader, parent, obj, _compose(reader.matrix_of(obj), matrix), depth + 1)
 
 
-def _matrix_of(obj: object) -> _Matrix:
-    fs = pdfium_c.FS_MATRIX()
-    if not pdfium_c.FPDFPageObj_GetMatrix(obj, fs):
-        return _IDENTITY
-    return (fs.a, fs.b, fs.c, fs.d, fs.e, fs.f)
+class _PathReader:
+    """Reads page objects' matrices and paths' points through ctypes buffers made once a page (pdfium fills them)."""
+
+    def __init__(self) -> None:
+        self.x, self.y, self.matrix = ctypes.c_float(), ctypes.c_float(), pdfium_c.FS_MATRIX()
+
+    def matrix_of(self, obj: object) -> _Matrix:
+        fs = self.matrix
+        if not pdfium_c.FPDFPageObj_GetMatrix(obj, fs):
+            return _IDENTITY
+        return (fs.a, fs.b, fs.c, fs.d, fs.e, fs.f)
+
+    def lines_of(self, path: object, segments: int, matrix: _Matrix) -> list[_Segment]:
+        """The path's straight pieces (a curve's too, from end to end), closing ones included, in page space."""
+        x, y = self.x, self.y
+        a, b, c, d, e, f = matrix
+        lines: list[_Segment] = []
+        start = previous = None
+        for index in range(segments):
+            segment = pdfium_c.FPDFPath_GetPathSegment(path, index)
+            pdfium_c.FPDFPathSegment_GetPoint(segment, x, y)
+            point = (a * x.value + c * y.value + e, b * x.value + d * y.value + f)
+            if pdfium_c.FPDFPathSegment_GetType(segment) == pdfium_c.FPDF_SEGMENT_MOVETO:
+                start = point
+            elif previous is not None:
+                lines.append((previous, point))
+            previous = point
+            if pdfium_c.FPDFPathSegment_GetClose(segment) and start is not None:
+                lines.append((point, start))
+                previous = start
+        return lines
 
 
 def _compose(inner: _Matrix, outer: _Matrix) -> _Matrix:
+    if outer is _IDENTITY:  # the page's own objects
+        return inner
     a, b, c, d, e, f = inner
     A, B, C, D, E, F = outer
     return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
-
-
-def _lines_of(path: object, segments: int, matrix: _Matrix) -> Iterator[_Segment]:
-    x, y = ctypes.c_float(), ctypes.c_float()
-    a, b, c, d, e, f = matrix
-    start = previous = None
-    for index in range(segments):
-        segment = pdfium_c.FPDFPath_GetPathSegment(path, index)
-        pdfium_c.FPDFPathSegment_GetPoint(segment, x, y)
-        point = (a * x.value + c * y.value + e, b * x.value + d * y.value + f)
-        if pdfium_c.FPDFPathSegment_GetType(segment) == pdfium_c.FPDF_SEGMENT_MOVETO:
-            start = point
-        elif previous is not None:
-            yield previous, point
-        previous = point
-        if pdfium_c.FPDFPathSegment_GetClose(segment) and start is not None:
-            yield point, start
-            previous = start
 
 
 _SNAP = 3.0  # points: lines this close are one line (pdfplumber's snap and join tolerances)

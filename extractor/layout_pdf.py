@@ -256,6 +256,8 @@ def _slot(bounds: tuple[float, ...], at: float) -> int:
 def cell_text(glyphs: Sequence[Glyph]) -> PlacedLine:
     """A cell's rows joined as one line: no space between two CJK characters, else one ("商业企\\n业" -> "商业企业")."""
     joined: PlacedLine = []
+    if not glyphs:  # most cells of a report's tables
+        return joined
     for row in rows_of(glyphs):
         line = placed_row(row)
         if not line:
@@ -296,10 +298,6 @@ def find_tables(rules: Sequence[Rule]) -> list[Table]:
     return [table for table in tables if table.cells]
 
 
-def _crosses_line(h: _Line, v: _Line) -> bool:
-    return h.start - _CROSSING <= v.at <= h.end + _CROSSING and v.start - _CROSSING <= h.at <= v.end + _CROSSING
-
-
 def _crossing_groups(horizontal: list[_Line], vertical: list[_Line]) -> list[tuple[list[_Line], list[_Line]]]:
     parent = list(range(len(horizontal) + len(vertical)))
 
@@ -309,9 +307,11 @@ def _crossing_groups(horizontal: list[_Line], vertical: list[_Line]) -> list[tup
             index = parent[index]
         return index
 
+    reaches = [(v.at, v.start - _CROSSING, v.end + _CROSSING) for v in vertical]
     for i, h in enumerate(horizontal):
-        for j, v in enumerate(vertical):
-            if _crosses_line(h, v):
+        left, right = h.start - _CROSSING, h.end + _CROSSING
+        for j, (x, top, bottom) in enumerate(reaches):
+            if left <= x <= right and top <= h.at <= bottom:  # the two lines cross, or nearly meet
                 parent[root(i)] = root(len(horizontal) + j)
     groups: dict[int, tuple[list[_Line], list[_Line]]] = {}
     for i, h in enumerate(horizontal):
@@ -326,38 +326,43 @@ def _grid(horizontal: list[_Line], vertical: list[_Line]) -> Table:
     xs = tuple(sorted({line.at for line in vertical}))
     ys = tuple(sorted({line.at for line in horizontal}))
     rows, columns = len(ys) - 1, len(xs) - 1
-    parent = {(r, c): (r, c) for r in range(rows) for c in range(columns)}
+    walls, floors = _ruled(vertical, xs, ys), _ruled(horizontal, ys, xs)  # walls[c][r]: xs[c] is ruled beside row r
+    parent = list(range(rows * columns))  # slot (r, c) is r * columns + c
 
-    def root(slot: tuple[int, int]) -> tuple[int, int]:
+    def root(slot: int) -> int:
         while parent[slot] != slot:
             slot = parent[slot]
         return slot
 
-    def join(a: tuple[int, int], b: tuple[int, int]) -> None:
+    def join(a: int, b: int) -> None:
         ra, rb = root(a), root(b)
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
 
-    vertical_at, horizontal_at = _by_position(vertical), _by_position(horizontal)
     for r in range(rows):
         for c in range(columns):
-            if c + 1 < columns and not any(v.covers(ys[r], ys[r + 1]) for v in vertical_at[xs[c + 1]]):
-                join((r, c), (r, c + 1))
-            if r + 1 < rows and not any(h.covers(xs[c], xs[c + 1]) for h in horizontal_at[ys[r + 1]]):
-                join((r, c), (r + 1, c))
-    spans: dict[tuple[int, int], list[int]] = {}
-    for slot in parent:
-        first = root(slot)
-        span = spans.setdefault(first, [slot[0], slot[1], slot[0], slot[1]])
-        span[2], span[3] = max(span[2], slot[0]), max(span[3], slot[1])
+            if c + 1 < columns and not walls[c + 1][r]:
+                join(r * columns + c, r * columns + c + 1)
+            if r + 1 < rows and not floors[r + 1][c]:
+                join(r * columns + c, (r + 1) * columns + c)
+    spans: dict[int, list[int]] = {}
+    for slot in range(rows * columns):
+        r, c = divmod(slot, columns)
+        span = spans.setdefault(root(slot), [r, c, r, c])
+        span[2], span[3] = max(span[2], r), max(span[3], c)
     return Table(xs, ys, tuple(tuple(span) for span in spans.values()))  # type: ignore[misc]
 
 
-def _by_position(lines: list[_Line]) -> dict[float, list[_Line]]:
-    at: dict[float, list[_Line]] = {}
+def _ruled(lines: list[_Line], positions: tuple[float, ...], across: tuple[float, ...]) -> list[list[bool]]:
+    """ruled[i][k]: a line at positions[i] covers the slot from across[k] to across[k + 1]."""
+    ruled = [[False] * (len(across) - 1) for _ in positions]
+    index = {at: i for i, at in enumerate(positions)}
     for line in lines:
-        at.setdefault(line.at, []).append(line)
-    return at
+        slots = ruled[index[line.at]]
+        for k, (start, end) in enumerate(itertools.pairwise(across)):
+            if line.covers(start, end):
+                slots[k] = True
+    return ruled
 
 
 # ---------------------------------------------------------------- tables continued across pages

@@ -25,6 +25,7 @@ from extractor.glyphs import Box, Glyph, Rule, is_cjk
 
 PlacedChar = tuple[str, Glyph | None]  # a character and the glyph it was printed as
 PlacedLine = list[PlacedChar]
+_TAB: PlacedChar = ("\t", None)  # between a table row's cells
 
 _Y_TOLERANCE = 3.0  # points: glyphs whose baselines are this close are one row
 _WORD_GAP = 3.0  # points: a wider gap between glyphs is a space
@@ -237,20 +238,16 @@ class Table:
             for column in range(first_column, last_column + 1)
         }
         held: list[list[Glyph]] = [[] for _ in self.cells]
+        xs, ys = self.xs, self.ys
         for glyph in glyphs:
             x0, top, x1, bottom = glyph.box
-            slot = _slot(self.ys, (top + bottom) / 2), _slot(self.xs, (x0 + x1) / 2)
-            if slot in owner:
+            slot = bisect.bisect_right(ys, (top + bottom) / 2) - 1, bisect.bisect_right(xs, (x0 + x1) / 2) - 1
+            if slot in owner:  # the slot between the lines that hold the glyph's centre
                 held[owner[slot]].append(glyph)
         grid: list[list[PlacedLine]] = [[[] for _ in columns] for _ in rows]
         for cell, cell_glyphs in zip(self.cells, held, strict=True):
             grid[rows[cell[0]]][columns[cell[1]]] = cell_text(cell_glyphs)
         return [[], *(_tab_joined(row) for row in grid), []]
-
-
-def _slot(bounds: tuple[float, ...], at: float) -> int:
-    """The index of the slot between `bounds` that holds `at` (-1 or len(bounds) - 1 outside them)."""
-    return bisect.bisect_right(bounds, at) - 1
 
 
 def cell_text(glyphs: Sequence[Glyph]) -> PlacedLine:
@@ -272,7 +269,7 @@ def _tab_joined(cells: list[PlacedLine]) -> PlacedLine:
     line: PlacedLine = []
     for index, cell in enumerate(cells):
         if index:
-            line.append(("\t", None))
+            line.append(_TAB)
         line += cell
     return line
 
@@ -375,21 +372,19 @@ def drop_repeated_headers(pages: Sequence[list[PlacedLine]]) -> None:
         before, after = _tables_in(previous), _tables_in(page)
         if not before or not after:
             continue
-        header = [_text(line) for line in previous[before[-1][0] : before[-1][1]]]
         start, end = after[0]
-        rows = [_text(line) for line in page[start:end]]
-        repeated = _repeated_header_length(header, rows)
+        repeated = _repeated_header_length(previous[before[-1][0] : before[-1][1]], page[start:end])
         del page[start : start + repeated]
 
 
-def _repeated_header_length(header: list[str], rows: list[str]) -> int:
+def _repeated_header_length(header: list[PlacedLine], rows: list[PlacedLine]) -> int:
     """How many of `rows` repeat `header`'s first rows: the same cells, whatever the empty cells between them
     (a label drawn over three columns on one page may be one column on a page without the lines that split it)."""
     count = 0
     while (
         count < min(len(header), len(rows) - 1)
-        and _cells(rows[count]) == _cells(header[count])
-        and not _has_number_cell(rows[count])
+        and _cells(_text(rows[count])) == _cells(_text(header[count]))
+        and not _has_number_cell(_text(rows[count]))
     ):
         count += 1
     return count
@@ -447,7 +442,7 @@ def drop_running_lines(pages: Sequence[list[PlacedLine]]) -> None:
 
 def _end_lines(lines: list[PlacedLine]) -> list[tuple[int, int]]:
     """(0, index) of the page's first line and (1, index) of its last, where they are text, not a table's."""
-    text = [index for index, line in enumerate(lines) if line and not any(char == "\t" for char, _ in line)]
+    text = [index for index, line in enumerate(lines) if line and _TAB not in line]
     places = []
     if text and text[0] == 0:
         places.append((0, 0))

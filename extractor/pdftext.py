@@ -406,7 +406,7 @@ def _page_glyphs(textpage: pdfium.PdfTextPage, text: str, upright: _Orientation)
     upright_page = upright.rotation == 0  # most pages: no turn to apply to each character
     left, top, box, point = upright.left, upright.top, upright.box, upright.point
     for index, char in enumerate(text):
-        if char == "\r" or char == "\n" or (char == " " and is_generated(handle, index) == 1):
+        if char in "\r\n " and (char != " " or is_generated(handle, index) == 1):
             continue  # lines and word gaps are rebuilt from positions
         if not loose_box(handle, index, rect):
             continue

@@ -2,7 +2,8 @@
 
     python benchmarks/bench_pdf.py [--rounds 5] [--generated 8]
 
-Three readers over the same PDFs, in turns (round-robin, so machine noise falls on all alike):
+Three readers over the same PDFs, in turns (round-robin, so machine noise falls on all alike), each
+starting from a collected heap (else the reader after pdfplumber pays for collecting its garbage):
 
 - pdfplumber alone, as text plus tables (each page's text lines and its ruled tables' cells),
   what nianbao's PDF reading was built on before pdfium;
@@ -21,6 +22,7 @@ page and field accuracy on the scanned renderings.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import os
 import statistics
@@ -108,6 +110,7 @@ def measure(sets: dict[str, list[Path]], rounds: int) -> dict[str, dict[str, flo
     for _ in range(rounds):
         for set_name, paths in sets.items():
             for reader_name, read in READERS.items():
+                gc.collect()  # no reader pays for the garbage another left (pdfminer's objects hold cycles)
                 started = time.perf_counter()
                 for path in paths:
                     read(path)

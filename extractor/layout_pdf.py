@@ -83,9 +83,12 @@ def _deduplicated(glyphs: Sequence[Glyph]) -> Sequence[Glyph]:
 
 def rows_of(glyphs: Iterable[Glyph]) -> list[list[Glyph]]:
     """Glyphs grouped into rows by baseline (chained within _Y_TOLERANCE), each row left to right."""
+    by_y = sorted(glyphs, key=_by_row_y)
+    if by_y and by_y[-1].row_y - by_y[0].row_y <= _Y_TOLERANCE:  # one row: most table cells
+        return [sorted(by_y, key=_by_left_edge)]
     rows: list[list[Glyph]] = []
     last_y = -math.inf
-    for glyph in sorted(glyphs, key=_by_row_y):
+    for glyph in by_y:
         if glyph.row_y - last_y > _Y_TOLERANCE:
             rows.append([])
         rows[-1].append(glyph)

@@ -405,6 +405,7 @@ def _page_glyphs(textpage: pdfium.PdfTextPage, text: str, upright: _Orientation)
     )
     upright_page = upright.rotation == 0  # most pages: no turn to apply to each character
     left, top, box, point = upright.left, upright.top, upright.box, upright.point
+    last_top = last_bottom = baseline = math.nan
     for index, char in enumerate(text):
         if char in "\r\n " and (char != " " or is_generated(handle, index) == 1):
             continue  # lines and word gaps are rebuilt from positions
@@ -412,11 +413,18 @@ def _page_glyphs(textpage: pdfium.PdfTextPage, text: str, upright: _Orientation)
             continue
         if index % _TURN_SAMPLE == 0:  # a sample: enough to tell a font without a ToUnicode map
             unmapped += _TURN_SAMPLE * (pdfium_c.FPDFText_HasUnicodeMapError(handle, index) == 1)
-        origin(handle, index, origin_x, origin_y)
         if upright_page:
-            place = (rect.left - left, top - rect.top, rect.right - left, top - rect.bottom)
-            glyphs.append(Glyph(char, place, top - origin_y.value))
+            char_top, char_bottom = rect.top, rect.bottom
+            # A loose box spans its font's descent to its ascent around the baseline, so a box with the top and
+            # bottom of the one before is the same font on the same baseline: the origin is asked for only when
+            # they change (most characters follow one of their own line and font).
+            if char_top != last_top or char_bottom != last_bottom:
+                origin(handle, index, origin_x, origin_y)
+                baseline, last_top, last_bottom = top - origin_y.value, char_top, char_bottom
+            place = (rect.left - left, top - char_top, rect.right - left, top - char_bottom)
+            glyphs.append(Glyph(char, place, baseline))
         else:
+            origin(handle, index, origin_x, origin_y)
             place = box(rect.left, rect.bottom, rect.right, rect.top)
             glyphs.append(Glyph(char, place, point(origin_x.value, origin_y.value)[1]))
     return glyphs, unmapped

@@ -283,9 +283,6 @@ class _Line:
     start: float
     end: float
 
-    def covers(self, start: float, end: float) -> bool:
-        return self.start <= start + _CROSSING and self.end >= end - _CROSSING
-
 
 def find_tables(rules: Sequence[Rule]) -> list[Table]:
     """The ruled tables: groups of crossing lines, with at least two lines each way."""
@@ -359,8 +356,9 @@ def _ruled(lines: list[_Line], positions: tuple[float, ...], across: tuple[float
     index = {at: i for i, at in enumerate(positions)}
     for line in lines:
         slots = ruled[index[line.at]]
+        reach_start, reach_end = line.start - _CROSSING, line.end + _CROSSING
         for k, (start, end) in enumerate(itertools.pairwise(across)):
-            if line.covers(start, end):
+            if reach_start <= start and end <= reach_end:  # the line reaches both ends of the slot
                 slots[k] = True
     return ruled
 

@@ -49,13 +49,16 @@ class Document:
         """Where `text[start:end]` was printed: (page, box) per line of the span, the union of its characters' boxes."""
         places: list[tuple[int, Box]] = []
         line_start = True
+        page, next_page_start = 1, 0
         for offset in range(start, min(end, len(self.char_boxes))):
             box = self.char_boxes[offset]
             if self.text[offset] == "\n":
                 line_start = True
             if box is None:
                 continue
-            page = self.page_at(offset) or 1
+            if offset >= next_page_start:  # the span's first box, or one on a page after the one before
+                page = self.page_at(offset) or 1
+                next_page_start = self.page_starts[page] if page < len(self.page_starts) else len(self.text)
             if line_start or places[-1][0] != page:
                 places.append((page, box))
                 line_start = False

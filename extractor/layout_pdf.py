@@ -99,8 +99,7 @@ def rows_of(glyphs: Iterable[Glyph]) -> list[list[Glyph]]:
 _by_row_y = operator.attrgetter("row_y")
 
 
-def _by_left_edge(glyph: Glyph) -> float:
-    return glyph.box[0]
+_by_left_edge = operator.attrgetter("box")  # the left edge first; ties (glyphs drawn on top of another) by the rest
 
 
 def placed_row(row: Sequence[Glyph]) -> PlacedLine:
@@ -255,9 +254,9 @@ class Table:
 
 def cell_text(glyphs: Sequence[Glyph]) -> PlacedLine:
     """A cell's rows joined as one line: no space between two CJK characters, else one ("商业企\\n业" -> "商业企业")."""
+    if len(glyphs) <= 1:  # an empty cell or a one-digit number: most cells of a report's tables
+        return placed_row(glyphs)
     joined: PlacedLine = []
-    if not glyphs:  # most cells of a report's tables
-        return joined
     for row in rows_of(glyphs):
         line = placed_row(row)
         if not line:

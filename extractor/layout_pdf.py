@@ -20,6 +20,7 @@ import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from extractor.glyphs import Box, Glyph, Rule, is_cjk
 
@@ -40,28 +41,31 @@ def page_lines(glyphs: Sequence[Glyph], rules: Sequence[Rule], width: float) -> 
     """One page's lines: tables and text, ordered by their top edge."""
     glyphs = _deduplicated(glyphs)
     tables = [table for table in find_tables(rules) if table.column_count >= 2]
-    inside, outside = _held_by(tables, glyphs)
-    blocks = [(table.box[1], table.lines(held)) for table, held in zip(tables, inside, strict=True)]
+    in_cells, outside = _sorted_into_cells(tables, glyphs)
+    blocks = [(table.box[1], table.lines(cells)) for table, cells in zip(tables, in_cells, strict=True)]
     blocks += _text_blocks(outside, width, tables)
     blocks.sort(key=lambda block: block[0])
     return [line for _, lines in blocks for line in lines]
 
 
-def _held_by(tables: Sequence[Table], glyphs: Sequence[Glyph]) -> tuple[list[list[Glyph]], list[Glyph]]:
-    """The glyphs each table holds (the first that does), and the glyphs outside every table."""
-    inside: list[list[Glyph]] = [[] for _ in tables]
+def _sorted_into_cells(tables: Sequence[Table], glyphs: Sequence[Glyph]) -> tuple[list[list[list[Glyph]]], list[Glyph]]:
+    """Each table's glyphs, cell by cell, and the glyphs outside every table. A glyph belongs to the first table
+    whose frame holds its centre, and in it to the cell whose slot does."""
+    in_cells: list[list[list[Glyph]]] = [[[] for _ in table.cells] for table in tables]
     outside: list[Glyph] = []
-    frames = [(table.box, held) for table, held in zip(tables, inside, strict=True)]
+    frames = [
+        (table.box, table.xs, table.ys, table.owner, cells) for table, cells in zip(tables, in_cells, strict=True)
+    ]
     for glyph in glyphs:
         x0, top, x1, bottom = glyph.box
         x, y = (x0 + x1) / 2, (top + bottom) / 2
-        for (left, up, right, down), held in frames:
+        for (left, up, right, down), xs, ys, owner, cells in frames:
             if left <= x < right and up <= y < down:
-                held.append(glyph)
+                cells[owner[bisect.bisect_right(ys, y) - 1, bisect.bisect_right(xs, x) - 1]].append(glyph)
                 break
         else:
             outside.append(glyph)
-    return inside, outside
+    return in_cells, outside
 
 
 def _deduplicated(glyphs: Sequence[Glyph]) -> Sequence[Glyph]:
@@ -229,25 +233,23 @@ class Table:
     def column_count(self) -> int:
         return len({cell[1] for cell in self.cells})
 
-    def lines(self, glyphs: list[Glyph]) -> list[PlacedLine]:
-        """The table's lines: "", then one tab-joined line per row that has a cell starting in it, then ""."""
-        rows = {row: index for index, row in enumerate(sorted({cell[0] for cell in self.cells}))}
-        columns = {column: index for index, column in enumerate(sorted({cell[1] for cell in self.cells}))}
-        owner = {
+    @cached_property
+    def owner(self) -> dict[tuple[int, int], int]:
+        """The cell (its index in `cells`) that each slot (row, column) of the grid belongs to."""
+        return {
             (row, column): index
             for index, (first_row, first_column, last_row, last_column) in enumerate(self.cells)
             for row in range(first_row, last_row + 1)
             for column in range(first_column, last_column + 1)
         }
-        held: list[list[Glyph]] = [[] for _ in self.cells]
-        xs, ys = self.xs, self.ys
-        for glyph in glyphs:
-            x0, top, x1, bottom = glyph.box
-            slot = bisect.bisect_right(ys, (top + bottom) / 2) - 1, bisect.bisect_right(xs, (x0 + x1) / 2) - 1
-            if slot in owner:  # the slot between the lines that hold the glyph's centre
-                held[owner[slot]].append(glyph)
+
+    def lines(self, in_cells: list[list[Glyph]]) -> list[PlacedLine]:
+        """The table's lines from the glyphs of each of its cells: "", then one tab-joined line per row that has
+        a cell starting in it, then ""."""
+        rows = {row: index for index, row in enumerate(sorted({cell[0] for cell in self.cells}))}
+        columns = {column: index for index, column in enumerate(sorted({cell[1] for cell in self.cells}))}
         grid: list[list[PlacedLine]] = [[[] for _ in columns] for _ in rows]
-        for cell, cell_glyphs in zip(self.cells, held, strict=True):
+        for cell, cell_glyphs in zip(self.cells, in_cells, strict=True):
             grid[rows[cell[0]]][columns[cell[1]]] = cell_text(cell_glyphs)
         return [[], *(_tab_joined(row) for row in grid), []]
 

@@ -105,6 +105,12 @@ def _normalised(line: Line) -> _Text:
     return text.after(label.end()) if label else text
 
 
+def _may_hold(line: Line, char: str) -> bool:
+    """Whether `char` may be in the line's normalised text: not if no cell has it and every cell is NFKC already
+    (normalising those only drops spaces). A cheap look before `_normalised`, which most lines need not pass."""
+    return any(char in cell.text or not unicodedata.is_normalized("NFKC", cell.text) for cell in line.cells)
+
+
 _last_read: tuple[Sequence[Line], list[Statement]] | None = None  # the parser and the verifier read one text
 
 
@@ -199,8 +205,11 @@ def _name_fragment(text: str) -> bool:
 
 def _periods(lines: Sequence[Line]) -> Iterable[Statement]:
     """The statistics period's year, also where the sentence wraps across lines (a PDF's text layer)."""
-    texts = [_normalised(line) for line in lines]
-    for text, following in zip(texts, [*texts[1:], None], strict=True):
+    for index, line in enumerate(lines):
+        if not _may_hold(line, "统"):  # the sentence starts 统计 on this line
+            continue
+        text = _normalised(line)
+        following = _normalised(lines[index + 1]) if index + 1 < len(lines) else None
         joined = text + following if following is not None else text
         match = _PERIOD.search(joined.text)
         if match and match.start() < len(text.text):
@@ -305,7 +314,7 @@ def _doc_number(lines: Sequence[Line]) -> str | None:
 
 def _closing_date(lines: Sequence[Line]) -> datetime.date | None:
     for line in lines:
-        if line.end - line.start > 30:
+        if line.end - line.start > 30 or not _may_hold(line, "日"):
             continue
         date = _DATE_LINE.match(_normalised(line).text)
         if date:

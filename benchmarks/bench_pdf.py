@@ -8,7 +8,8 @@ starting from a collected heap (else the reader after pdfplumber pays for collec
 - pdfplumber alone, as text plus tables (each page's text lines and its ruled tables' cells),
   what nianbao's PDF reading was built on before pdfium;
 - pypdfium2 alone, as characters with their boxes: the floor any pdfium-based path stands on;
-- nianbao's PDF path: read + parse + verify (`extract_file`, what `nianbao extract` does per file).
+- nianbao's PDF path: read + parse + verify (`extract_file`, what `nianbao extract` does per file),
+  each time as if the file were new: the caches keyed by a document's text are emptied before it.
 
 The PDFs: the real report of the corpus (huaian-szf-2024.pdf) and reports drawn by eval/generate
 (the plain drawing and each of its layouts: two columns, landscape, rotated and turned table
@@ -40,6 +41,7 @@ import pdfplumber  # noqa: E402
 import pypdfium2 as pdfium  # noqa: E402
 import pypdfium2.raw as pdfium_c  # noqa: E402
 
+from extractor import evidence, layout, parser  # noqa: E402
 from extractor.pipeline import extract_file  # noqa: E402
 
 REAL = ROOT / "eval" / "corpus" / "huaian-szf-2024.pdf"
@@ -73,9 +75,19 @@ def pdfium_read(path: Path) -> None:
 
 
 def nianbao_extract(path: Path) -> None:
+    forget_documents()  # every round reads each PDF as a batch meets a new file: nothing of it kept from before
     result = extract_file(path)
     if result.status == "failed":
         raise SystemExit(f"{path.name}: {result.error}")
+
+
+def forget_documents() -> None:
+    """Empty nianbao's caches keyed by a document's text (its lines, rows and evidence, shared by the parser and
+    the verifier within one extraction). Caches keyed by a template or a cell's text stay: a batch keeps them warm.
+    """
+    layout._cached_layout.cache_clear()
+    parser._cached_rows.cache_clear()
+    evidence._cached.cache_clear()
 
 
 READERS: dict[str, Callable[[Path], None]] = {

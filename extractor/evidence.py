@@ -225,6 +225,8 @@ def _glued_digits(text: str) -> bool:
 
 def _explained_spans(text: str) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
+    if not any(map(str.isdigit, text)):  # every span explains digits: most labels have none to explain
+        return spans
     for why, pattern in EXPLANATIONS:
         for match in pattern.finditer(text):
             begin, end = match.span()

@@ -436,11 +436,16 @@ def _all_text(textpage: pdfium.PdfTextPage, total: int) -> str:
         return ""
     buffer = ctypes.create_string_buffer((total + 1) * 2)
     written = pdfium_c.FPDFText_GetText(textpage, 0, total, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)))
-    units = buffer.raw[: max(written - 1, 0) * 2]
+    return one_char_per_unit(buffer.raw[: max(written - 1, 0) * 2]).ljust(total, "\ufffd")
+
+
+def one_char_per_unit(units: bytes) -> str:
+    """UTF-16-LE code units as text, one character per unit (pdfium indexes characters by unit): a surrogate,
+    paired or not, reads as U+FFFD."""
     text = units.decode("utf-16-le", "surrogatepass")  # a surrogate pair decodes to one character ...
     if len(text) * 2 != len(units):  # ... so index by index, to keep one character per index
         text = "".join(chr(unit) for unit in memoryview(units).cast("H"))
-    return _SURROGATE.sub("\ufffd", text).ljust(total, "\ufffd")
+    return _SURROGATE.sub("\ufffd", text)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

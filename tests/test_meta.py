@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import generate
@@ -58,6 +59,24 @@ LAYOUTS = ("text", "pdf", *generate.RENDERINGS)
 def test_organ_and_year_are_read_where_the_report_states_them(text: str, organ: str | None, year: int | None) -> None:
     meta = read_meta(layout(text).lines)
     assert (meta.organ, meta.year) == (organ, year)
+
+
+@pytest.mark.parametrize(
+    "closing, date",
+    [
+        ("2023年1月20日", datetime.date(2023, 1, 20)),
+        ("２０２３年１月２０日", datetime.date(2023, 1, 20)),  # full-width digits
+        ("2023年12月㏠", datetime.date(2023, 12, 1)),  # ㏠ is "1日" in one compatibility character: no 日 printed
+    ],
+)
+def test_the_closing_date_is_read_however_its_characters_are_printed(closing: str, date: datetime.date) -> None:
+    meta = read_meta(layout(f"某某镇人民政府2022年政府信息公开工作年度报告\n正文\n某某镇人民政府\n{closing}\n").lines)
+    assert meta.date == date
+
+
+def test_a_period_sentence_in_full_width_characters_gives_the_year() -> None:
+    text = "某局政府信息公开工作年度报告\n本报告所列数据统计期限为２０２１年１月１日至２０２１年１２月３１日。\n"
+    assert read_meta(layout(text).lines).year == 2021
 
 
 def test_each_statement_carries_its_span() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import random
+import struct
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from extractor.document import IngestError
 from extractor.glyphs import Glyph, Rule
 from extractor.ingest import read_document
 from extractor.layout_pdf import drop_running_lines, find_tables, page_lines
-from extractor.pdftext import MAX_STREAM_BYTES, _ascii85, needs_ocr
+from extractor.pdftext import MAX_STREAM_BYTES, _ascii85, needs_ocr, one_char_per_unit
 from extractor.pipeline import extract_file
 from schemas.result import Result
 
@@ -284,3 +285,15 @@ def test_an_unruled_table_is_not_taken_for_two_columns_of_text() -> None:
     lines = ["".join(char for char, _ in line) for line in page_lines(glyphs, [], 595)]
     assert lines[0] == "一、本年新收政府信息公开申请数量 0 12"
     assert len(lines) == 4
+
+
+@pytest.mark.parametrize(
+    "units, text",
+    [
+        ([0x4E00, 0x0031], "一1"),
+        ([0xD83D, 0xDE00, 0x0043], "\ufffd\ufffdC"),  # a pair: two indexes, as pdfium counts them
+        ([0x0041, 0xDC00, 0x0042], "A\ufffdB"),  # a lone surrogate
+    ],
+)
+def test_page_text_keeps_one_character_per_pdfium_index(units: list[int], text: str) -> None:
+    assert one_char_per_unit(struct.pack(f"<{len(units)}H", *units)) == text

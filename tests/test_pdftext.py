@@ -4,6 +4,7 @@ and every PDF cell's page and box in provenance, checked against the rendered pa
 from __future__ import annotations
 
 import base64
+import ctypes
 import random
 import struct
 from decimal import Decimal
@@ -19,7 +20,7 @@ from extractor.document import IngestError
 from extractor.glyphs import Glyph, Rule
 from extractor.ingest import read_document
 from extractor.layout_pdf import drop_running_lines, find_tables, page_lines
-from extractor.pdftext import MAX_STREAM_BYTES, _ascii85, needs_ocr, one_char_per_unit
+from extractor.pdftext import MAX_STREAM_BYTES, PdfFile, _ascii85, needs_ocr, one_char_per_unit
 from extractor.pipeline import extract_file
 from schemas.result import Result
 
@@ -297,3 +298,51 @@ def test_an_unruled_table_is_not_taken_for_two_columns_of_text() -> None:
 )
 def test_page_text_keeps_one_character_per_pdfium_index(units: list[int], text: str) -> None:
     assert one_char_per_unit(struct.pack(f"<{len(units)}H", *units)) == text
+
+
+def _origin_baselines(path: Path) -> list[list[float]]:
+    """Every drawn character's baseline as pdfium gives its origin, page by page (top-left origin)."""
+    pdf = pdfium.PdfDocument(path)
+    pages = []
+    x, y = ctypes.c_double(), ctypes.c_double()
+    for index in range(len(pdf)):
+        page = pdf[index]
+        top = page.get_cropbox()[3]
+        textpage = page.get_textpage()
+        baselines = []
+        for char in range(pdfium.raw.FPDFText_CountChars(textpage)):
+            text = chr(pdfium.raw.FPDFText_GetUnicode(textpage, char))
+            if text.isspace() or not pdfium.raw.FPDFText_GetCharOrigin(textpage, char, x, y):
+                continue
+            baselines.append(top - y.value)
+        pages.append(baselines)
+    return pages
+
+
+def test_every_glyph_sits_on_the_baseline_pdfium_gives_its_origin(tmp_path: Path) -> None:
+    # pdftext asks for a character's origin only when its box changes; a raised "3" and a bigger font on one line
+    # change it mid-line
+    from reportlab.pdfgen.canvas import Canvas
+
+    path = tmp_path / "rise.pdf"
+    canvas = Canvas(str(path))
+    text = canvas.beginText(72, 700)
+    text.setFont("Helvetica", 10)
+    text.textOut("12 m")
+    text.setRise(4)
+    text.textOut("3")
+    text.setRise(0)
+    text.setFont("Helvetica", 14)
+    text.textOut(" 45")
+    canvas.drawText(text)
+    canvas.save()
+    for source in (path, CORPUS / "huaian-szf-2024.pdf"):
+        file = PdfFile(source.read_bytes())
+        try:
+            read = [[glyph.row_y for glyph in page.glyphs if not glyph.text.isspace()] for _, page in file.pages()]
+        finally:
+            file.close()
+        assert read == _origin_baselines(source)
+    baselines = _origin_baselines(path)[0]  # "12m" "3" "45"
+    assert baselines[3] == baselines[2] - 4  # the raised 3
+    assert baselines[4] == baselines[2]  # the bigger font: a new box on the same baseline

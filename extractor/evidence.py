@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import pairwise
 
 from extractor.layout import CACHED_TEXT_LIMIT, PAGE_NUMBER, Line, layout
@@ -81,7 +81,7 @@ class Span:
     end: int
     line: int
 
-    @property
+    @cached_property  # read again and again while the readings of a glued row are weighed by its sums
     def number(self) -> Decimal | None:
         return read_cell(self.text).number
 
@@ -142,10 +142,20 @@ class Evidence:
     def row(self, key: str) -> RowEvidence | None:
         """The printed row holding a flat key's cell, if the document prints it."""
         table = key.split(".")[0]
-        region = self.regions[table]
         if table == "t4":
-            return region.rows.get("t4")
-        return next((row for row in region.rows.values() if key in row.keys), None)
+            return self.regions[table].rows.get("t4")
+        return self._rows_by_key[table].get(key)
+
+    @cached_property
+    def _rows_by_key(self) -> dict[str, dict[str, RowEvidence]]:
+        """Per table, each flat key's printed row: the first row, in print order, whose columns hold it."""
+        found: dict[str, dict[str, RowEvidence]] = {}
+        for table, region in self.regions.items():
+            rows = found[table] = {}
+            for row in region.rows.values():
+                for key in row.keys:
+                    rows.setdefault(key, row)
+        return found
 
 
 def evidence(text: str, template: Template) -> Evidence:
@@ -285,11 +295,12 @@ def _read_region(table: str, lines: tuple[Line, ...], template: Template) -> Reg
         _anchor_rows(region, chunks, _row_words(table, template))
     types = cell_types(template)
     by_line = {line.number: line for line in lines}
-    table_columns = _region_columns(table, lines) if table != "t2" else None
+    headers = [line for line in lines if _is_header(line)]
+    table_columns = _region_columns(table, headers) if table != "t2" else None
     for row in region.rows.values():
         header = table_columns
         if table == "t2" and row.pieces:
-            header = _t2_columns(lines, row.pieces[0].line, len(row.keys))
+            header = _t2_columns(headers, row.pieces[0].line, len(row.keys))
         _read(row, types, by_line, header)
     if table == "t3":
         _by_relations(region, template)
@@ -368,9 +379,8 @@ class _Header:
     width: int  # cells in the header's rows: a row of as many cells is on the same grid
 
 
-def _region_columns(table: str, lines: Sequence[Line]) -> _Header | None:
-    """Where 表三's or 表四's header rows place the columns (cell indices), if they name all of them."""
-    headers = [line for line in lines if _is_header(line)]
+def _region_columns(table: str, headers: Sequence[Line]) -> _Header | None:
+    """Where 表三's or 表四's header rows (`_is_header`) place the columns (cell indices), if they name all of them."""
     if table == "t3":
         found: dict[str, int] = {}
         for line in headers:
@@ -390,9 +400,10 @@ def _region_columns(table: str, lines: Sequence[Line]) -> _Header | None:
     return _Header(positions, widths.pop() if len(widths) == 1 else -1)
 
 
-def _t2_columns(lines: Sequence[Line], line_number: int, width: int) -> _Header | None:
-    """Where the header row just above a 表二 row places its columns ("信息内容 | 本年新制作数量 | …")."""
-    above = [line for line in lines if line.number < line_number and _is_header(line)]
+def _t2_columns(headers: Sequence[Line], line_number: int, width: int) -> _Header | None:
+    """Where the header row just above a 表二 row places its columns ("信息内容 | 本年新制作数量 | …");
+    `headers` are the region's header rows (`_is_header`), in print order."""
+    above = [line for line in headers if line.number < line_number]
     for line in reversed(above):
         labelled = [i for i, cell in enumerate(line.cells) if cell.text]
         if len(labelled) == width + 1:

@@ -28,9 +28,12 @@ class RowSpec:
         return [f"{self.key}.{column}" for column in self.columns]
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
-    text = re.sub(r"\s+", "", text)
+    text = _SPACES.sub("", text)
     return text.replace("、", ".").replace("．", ".")
 
 

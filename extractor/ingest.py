@@ -36,7 +36,8 @@ a PDF just inside the character and table-line limits at once, 1 s: 15 times the
 
 PDFs are read by pdfium (C), which has no limits of its own on what a stream inflates to: the
 streams are found in the raw bytes and inflated in bounded steps before pdfium parses the file
-(extractor/pdftext.py); the page, character and path limits are counted as each page is read.
+(extractor/pdftext.py), decrypted first in a file encrypted for the empty password (as many
+reports are, against copying); the page, character and path limits are counted as each page is read.
 The bundled PDF report is far inside each: 6 pages, 1.9 MB inflated (fonts), 157 KB of syntax
 parsed, 3,548 characters (pdfium's count: its added spaces and line ends too), 990 crossings.
 """
@@ -82,6 +83,7 @@ from extractor.pdftext import (  # noqa: F401  (the PDF limits, re-exported with
     PageText,
     PdfFile,
     PdfTooBig,
+    PdfUnreadable,
     needs_ocr,
 )
 
@@ -616,6 +618,8 @@ def _lay_out_pages(raw: bytes, source: str) -> tuple[list[_LaidOutPage], set[int
         pdf = PdfFile(raw)
     except PdfTooBig as exc:
         raise IngestError(source, f"PDF too big to read: {exc}") from exc
+    except PdfUnreadable as exc:
+        raise IngestError(source, f"cannot read PDF: {exc}") from exc
     except pdfium.PdfiumError as exc:
         raise IngestError(source, f"cannot read PDF: {_pdf_problem(exc)}") from exc
     pages: list[_LaidOutPage] = []
@@ -623,6 +627,8 @@ def _lay_out_pages(raw: bytes, source: str) -> tuple[list[_LaidOutPage], set[int
     ocr_problem = None
     try:
         for page, page_text in pdf.pages():
+            if page_text.font_missing:
+                raise IngestError(source, _FONT_MISSING.format(page=page_text.number))
             glyphs: Sequence[Glyph] = page_text.glyphs
             rules, width = page_text.rules, page_text.width
             to_shown = page_text.shown_box if page_text.turned else _as_is
@@ -643,6 +649,12 @@ def _lay_out_pages(raw: bytes, source: str) -> tuple[list[_LaidOutPage], set[int
     finally:
         pdf.close()
     return pages, ocr_pages, ocr_problem
+
+
+_FONT_MISSING = (
+    "page {page} prints Chinese in a font the PDF does not embed, and this machine has no Chinese font to read it"
+    " with (pdfium would drop some of its characters): install one, e.g. apt-get install fonts-noto-cjk"
+)
 
 
 def _wants_ocr(page_text: PageText) -> bool:

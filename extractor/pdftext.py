@@ -12,6 +12,8 @@ Coordinates are PDF points with the origin at the top left of the page as shown 
 from __future__ import annotations
 
 import ctypes
+import functools
+import hashlib
 import io
 import math
 import re
@@ -23,7 +25,17 @@ from dataclasses import dataclass, field, replace
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from pdfminer.lzw import LZWDecoder
+from pdfminer.pdfdocument import (
+    PDFDocument,
+    PDFPasswordIncorrect,
+    PDFStandardSecurityHandler,
+    PDFStandardSecurityHandlerV4,
+    PDFStandardSecurityHandlerV5,
+)
+from pdfminer.pdfparser import PDFParser
 
 from extractor.glyphs import Box, Glyph, Rule
 
@@ -62,7 +74,7 @@ def limit_text(n_bytes: int) -> str:
 # ---------------------------------------------------------------- streams, before pdfium parses them
 
 _STREAM = re.compile(rb">>\s*stream\r?\n")
-_OBJECT_HEADER = re.compile(rb"(\d+)\s+\d+\s+obj\b")
+_OBJECT_HEADER = re.compile(rb"(\d+)\s+(\d+)\s+obj\b")
 _KIND = re.compile(rb"/(?:Subtype|Type)\s*/([A-Za-z0-9]+)")
 _FILTERS = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[A-Za-z0-9]+)")
 _PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![A-Za-z])")  # pages in object streams are counted by pdfium after
@@ -91,13 +103,27 @@ def check_streams(raw: bytes) -> _StreamBudget:
     Streams are found in the raw bytes (`<< ... >> stream ... endstream`), so a stream of a
     damaged file is checked as well as one pdfium would find through the cross-reference table.
     Syntax streams are checked for the forms they draw: each draw counts the largest form's size.
+    An encrypted file (most often only against copying, opened with the empty password) is checked
+    again with its streams decrypted (`_stream_decrypter`), once its cross-reference streams, which
+    are never encrypted, have passed.
     """
+    budget = _checked_streams(raw, None)
+    if _ENCRYPT.search(raw) and (decrypt := _stream_decrypter(raw)) is not None:
+        budget = _checked_streams(raw, decrypt)
+    return budget
+
+
+def _checked_streams(raw: bytes, decrypt: _Decrypt | None) -> _StreamBudget:
     budget = _StreamBudget()
     for match in _STREAM.finditer(raw):
-        dictionary, name = _stream_head(raw, match.start())
+        dictionary, name, reference = _stream_head(raw, match.start())
         end = raw.find(b"endstream", match.end())
         data = raw[match.end() : end if end >= 0 else len(raw)]
         kinds = set(_KIND.findall(dictionary))
+        if decrypt is not None and b"XRef" not in kinds:
+            if reference is None:
+                raise PdfUnreadable(f"it is encrypted, and {name} has no object number to decrypt it by")
+            data = decrypt(*reference, data, kinds)
         binary = b"/Length1" in dictionary or not kinds.isdisjoint(_BINARY_KINDS)  # FontFile, FontFile2 carry /Length1
         room = min(MAX_BINARY_STREAM_BYTES if binary else MAX_STREAM_BYTES, MAX_INFLATED_BYTES - budget.inflated)
         inflated = _inflate_bounded(dictionary, data, room)
@@ -122,15 +148,91 @@ def check_streams(raw: bytes) -> _StreamBudget:
     return budget
 
 
-def _stream_head(raw: bytes, dictionary_end: int) -> tuple[bytes, str]:
-    """The stream's dictionary (from its object header, if within 4 KB) and its name for messages."""
+def _stream_head(raw: bytes, dictionary_end: int) -> tuple[bytes, str, tuple[int, int] | None]:
+    """The stream's dictionary (from its object header, if within 4 KB), its name for messages and its
+    object and generation numbers (None without a header)."""
     window_start = max(0, dictionary_end - 4096)
     window_start = max(window_start, raw.rfind(b"endobj", window_start, dictionary_end))  # this object's own bytes
     headers = list(_OBJECT_HEADER.finditer(raw, window_start, dictionary_end))
     if not headers:
-        return raw[window_start : dictionary_end + 2], "a stream"
+        return raw[window_start : dictionary_end + 2], "a stream", None
     header = headers[-1]
-    return raw[header.end() : dictionary_end + 2], f"stream object {int(header.group(1))}"
+    number, generation = int(header.group(1)), int(header.group(2))
+    return raw[header.end() : dictionary_end + 2], f"stream object {number}", (number, generation)
+
+
+# ---------------------------------------------------------------- encrypted streams
+
+
+class PdfUnreadable(Exception):
+    """A PDF whose streams cannot be checked before pdfium reads them."""
+
+
+_Decrypt = Callable[[int, int, bytes, set[bytes]], bytes]  # (object, generation, data, the stream's kinds)
+
+
+def _name_pattern(name: bytes) -> re.Pattern[bytes]:
+    """A PDF name as it may be written: any of its characters as a #xx escape, in either case."""
+    alternatives = b"".join(b"(?:%s|#(?i:%02x))" % (re.escape(bytes([char])), char) for char in name)
+    return re.compile(b"/" + alternatives + rb"(?![^\s/\[\]()<>{}%])")
+
+
+_ENCRYPT = _name_pattern(b"Encrypt")  # pdfium reads /Encr#79pt as /Encrypt: so must the check
+
+
+def _stream_decrypter(raw: bytes) -> _Decrypt | None:
+    """How to decrypt the file's streams with the empty user password, as pdfium will; None when the file is not
+    encrypted after all, or needs a password (pdfium says so by name).
+
+    pdfminer.six's security handlers derive the key; the ciphers are the cryptography package's (pdfminer's own
+    RC4 is pure Python, about 40 s a megabyte).
+    """
+    try:
+        document = PDFDocument(PDFParser(io.BytesIO(raw)), password="")
+    except PDFPasswordIncorrect:
+        return None
+    except Exception as exc:  # pdfminer's parse errors have no common base
+        raise PdfUnreadable(f"it is encrypted, and its streams cannot be decrypted to check them: {exc}") from exc
+    handler = getattr(document.decipher, "__self__", None)
+    if handler is None:
+        return None  # no /Encrypt in the trailer
+    return _decrypt_with(handler)
+
+
+def _decrypt_with(handler: PDFStandardSecurityHandler) -> _Decrypt:
+    key = handler.key
+    if key is None:
+        raise PdfUnreadable("it is encrypted, and its streams cannot be decrypted to check them")
+    cipher = "rc4"
+    if isinstance(handler, PDFStandardSecurityHandlerV5):
+        cipher = "aes256"
+    elif isinstance(handler, PDFStandardSecurityHandlerV4):
+        method = handler.cfm.get(handler.stmf)
+        cipher = (
+            "aes128" if method == handler.decrypt_aes128 else "none" if method == handler.decrypt_identity else "rc4"
+        )
+    plain_metadata = not getattr(handler, "encrypt_metadata", True)
+
+    def decrypt(number: int, generation: int, data: bytes, kinds: set[bytes]) -> bytes:
+        if cipher == "none" or (plain_metadata and b"Metadata" in kinds):
+            return data
+        if cipher == "aes256":
+            return _aes_cbc(key, data)
+        salted = key + struct.pack("<L", number)[:3] + struct.pack("<L", generation)[:2]
+        if cipher == "aes128":
+            return _aes_cbc(hashlib.md5(salted + b"sAlT", usedforsecurity=False).digest()[:16], data)
+        object_key = hashlib.md5(salted, usedforsecurity=False).digest()[: min(len(salted), 16)]
+        return Cipher(ARC4(object_key), mode=None).decryptor().update(data)
+
+    return decrypt
+
+
+def _aes_cbc(key: bytes, data: bytes) -> bytes:
+    """AES-CBC with the IV in the first 16 bytes; the padding is left on (inflation stops at the stream's end)."""
+    whole = len(data) - len(data) % 16
+    if whole < 32:
+        return b""
+    return Cipher(algorithms.AES(key), modes.CBC(data[:16])).decryptor().update(data[16:whole])
 
 
 def _inflate_bounded(dictionary: bytes, data: bytes, room: int) -> bytes:
@@ -289,6 +391,9 @@ class PageText:
     glyphs: tuple[Glyph, ...]
     rules: tuple[Rule, ...]
     unmapped: int = 0  # characters pdfium could not map to Unicode (a font without ToUnicode)
+    # Chinese text in a font the PDF does not embed, on a machine where pdfium finds no Chinese font to stand in:
+    # pdfium then drops some of it and gives the rest no shape (see `has_cjk_font`)
+    font_missing: bool = False
     images: int = 0
     upright: _Orientation | None = None  # the coordinates of `glyphs` and `rules`: the text reads upright in them
     shown: _Orientation | None = None  # the page as a viewer shows it (its /Rotate applied)
@@ -356,13 +461,23 @@ def read_page(page: pdfium.PdfPage, number: int, counts: _Counts | None = None) 
         text = _all_text(textpage, _count_chars(textpage, number, counts))
         upright = replace(shown, rotation=_text_turn(textpage, text))
         glyphs, unmapped = _page_glyphs(textpage, text, upright)
+        font_missing = not has_cjk_font() and _has_unembedded_cjk_text(page.raw, textpage.raw)
     finally:
         textpage.close()
     drawn, images = _page_rules(page, number, upright)
     rules = merge_rules(drawn)
     _count_crossings(rules, number, counts)
     return PageText(
-        number, upright.width, upright.height, tuple(glyphs), tuple(rules), unmapped, images, upright, shown
+        number,
+        upright.width,
+        upright.height,
+        tuple(glyphs),
+        tuple(rules),
+        unmapped,
+        font_missing,
+        images,
+        upright,
+        shown,
     )
 
 
@@ -628,3 +743,82 @@ _GARBAGE = re.compile(
     "\ue000-\uf8ff\ufffd\U000f0000-\U0010ffff]"  # private use, replacement
 )
 _CJK_IDEOGRAPH = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")
+
+
+# ---------------------------------------------------------------- Chinese fonts a PDF does not embed
+
+# A page drawing "中文" turned a quarter, in the Adobe-GB1 font every PDF reader must stand in for (the font a
+# PDF names without embedding it, as reportlab's STSong-Light or Word's SimSun when not embedded).
+_FONT_PROBE_CONTENT = b"BT /F1 12 Tf 0 1 -1 0 100 50 Tm <4E2D6587> Tj ET"
+_FONT_PROBE_OBJECTS = (
+    b"<< /Type /Catalog /Pages 2 0 R >>",
+    b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+    b"<< /Length %d >>\nstream\n%s\nendstream" % (len(_FONT_PROBE_CONTENT), _FONT_PROBE_CONTENT),
+    b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H /DescendantFonts [6 0 R] >>",
+    b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light /FontDescriptor 7 0 R /DW 1000"
+    b" /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >> >>",
+    b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [0 -200 1000 900] /ItalicAngle 0"
+    b" /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>",
+)
+
+
+def _pdf_of(objects: tuple[bytes, ...]) -> bytes:
+    body, offsets = b"%PDF-1.4\n", []
+    for number, obj in enumerate(objects, 1):
+        offsets.append(len(body))
+        body += b"%d 0 obj\n%s\nendobj\n" % (number, obj)
+    xref = b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    xref += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    trailer = b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, len(body))
+    return body + xref + trailer
+
+
+@functools.cache
+def has_cjk_font() -> bool:
+    """Whether pdfium finds a Chinese font on this machine to stand in for one a PDF names but does not embed.
+
+    Without one, pdfium gives such text no shape: it drops the characters of short or turned runs and
+    boxes the rest as lines (fonts-noto-cjk or fonts-wqy-microhei on Debian provide one). Asked once,
+    of a one-page PDF drawing turned Chinese text in such a font."""
+    with PDFIUM_LOCK:
+        pdf = pdfium.PdfDocument(_pdf_of(_FONT_PROBE_OBJECTS))
+        try:
+            page = pdf[0]
+            textpage = page.get_textpage()
+            read = textpage.get_text_range()
+            textpage.close()
+            page.close()
+        finally:
+            pdf.close()
+    return read == "中文"
+
+
+def _has_unembedded_cjk_text(page: object, textpage: object) -> bool:
+    """Whether a text object of the page draws Chinese, or nothing pdfium can read, in a font the PDF does not embed.
+    Asked only on a machine without a Chinese font (`has_cjk_font`): it reads every text object."""
+    for obj in _text_objects(page, None, 0):
+        if pdfium_c.FPDFFont_GetIsEmbedded(pdfium_c.FPDFTextObj_GetFont(obj)) != 0:
+            continue
+        size = pdfium_c.FPDFTextObj_GetText(obj, textpage, None, 0)  # bytes, with the closing NUL
+        buffer = (ctypes.c_ushort * max(size // 2, 1))()
+        pdfium_c.FPDFTextObj_GetText(obj, textpage, buffer, size)
+        text = bytes(buffer)[: max(size - 2, 0)].decode("utf-16-le", "replace")
+        if not text or _CJK_IDEOGRAPH.search(text):
+            return True
+    return False
+
+
+def _text_objects(page: object, form: object | None, depth: int) -> Iterator[object]:
+    count = pdfium_c.FPDFFormObj_CountObjects(form) if form is not None else pdfium_c.FPDFPage_CountObjects(page)
+    for index in range(max(count, 0)):
+        obj = (
+            pdfium_c.FPDFFormObj_GetObject(form, index)
+            if form is not None
+            else pdfium_c.FPDFPage_GetObject(page, index)
+        )
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            yield obj
+        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < _MAX_FORM_DEPTH:
+            yield from _text_objects(page, obj, depth + 1)

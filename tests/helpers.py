@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from extractor.pdftext import has_cjk_font
+
+# The generated PDFs name reportlab's STSong-Light without embedding it, as many real reports leave SimSun out:
+# pdfium reads such text only with a Chinese font on the machine to stand in (CI installs one), and nianbao
+# refuses the PDF without one (tests/test_pdftext.py tries that in a namespace without the font).
+needs_cjk_standin_font = pytest.mark.skipif(
+    not has_cjk_font(),
+    reason="pdfium needs a Chinese font on the machine to read the generated PDFs: apt-get install fonts-wqy-microhei",
+)
+
 
 def minimal_pdf(content_stream: bytes, trailer_extra: bytes = b"") -> bytes:
     """A one-page PDF drawing `content_stream`, with a correct cross-reference table."""

@@ -27,6 +27,7 @@ import pytest
 from bs4 import BeautifulSoup
 from generate.labels import _row_cells, _t2_label, _t3_labels
 from generate.meta import _plain_title
+from helpers import needs_cjk_standin_font
 
 from extractor.evaluate import Gold, load_gold, score
 from extractor.pipeline import extract_file
@@ -194,6 +195,7 @@ def test_the_parser_reads_split_labels_after_a_blank_row(tmp_path: Path) -> None
     assert card.outcomes()["verified-wrong"] == 0
 
 
+@needs_cjk_standin_font
 def test_generated_pdfs_read_to_their_gold(tmp_path: Path) -> None:
     pytest.importorskip("reportlab", reason="PDFs are drawn with reportlab")
     wanted = ["inconsistent", "cut_off", "blank_row", "null_marks", "note_cell", "missing_t4"]
@@ -637,6 +639,7 @@ def test_title_wrap_breaks_the_title_anywhere() -> None:
     assert len(breaks["rest"]) >= 8, breaks
 
 
+@needs_cjk_standin_font
 def test_title_wrap_is_drawn_the_same_way_in_the_pdf_and_the_markdown(tmp_path: Path) -> None:
     pytest.importorskip("reportlab", reason="PDFs are drawn with reportlab")
     from extractor.ingest import read_document

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import generate
 import pytest
-from helpers import CORPUS, GOLD
+from helpers import CORPUS, GOLD, needs_cjk_standin_font
 
 from extractor.evaluate import load_gold
 from extractor.ingest import read_document
@@ -94,6 +94,7 @@ def test_the_organ_key_groups_one_organs_reports() -> None:
     assert organ_key(None) is None
 
 
+@needs_cjk_standin_font
 @pytest.mark.parametrize("layout_name", LAYOUTS)
 def test_organ_and_year_are_right_in_every_layout(layout_name: str, tmp_path: Path) -> None:
     count = 8 if layout_name == "pdf" else 120

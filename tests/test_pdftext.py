@@ -5,22 +5,31 @@ from __future__ import annotations
 
 import base64
 import ctypes
+import io
+import json
+import os
 import random
+import shlex
+import shutil
 import struct
+import subprocess
+import sys
+import zlib
 from decimal import Decimal
 from pathlib import Path
 
 import generate
 import pypdfium2 as pdfium
 import pytest
-from helpers import CORPUS, pdf_of
+from generate.pdf_scanned import CJK_FONT_FILES
+from helpers import CORPUS, needs_cjk_standin_font, pdf_of
 from PIL import ImageDraw
 
 from extractor.document import IngestError
 from extractor.glyphs import Glyph, Rule
 from extractor.ingest import read_document
 from extractor.layout_pdf import drop_running_lines, find_tables, page_lines
-from extractor.pdftext import MAX_STREAM_BYTES, PdfFile, _ascii85, needs_ocr, one_char_per_unit
+from extractor.pdftext import MAX_STREAM_BYTES, PdfFile, _ascii85, has_cjk_font, needs_ocr, one_char_per_unit
 from extractor.pipeline import extract_file
 from schemas.result import Result
 
@@ -47,6 +56,7 @@ def gold_fields(s: generate.Synthetic) -> dict[str, object]:
 # ---------------------------------------------------------------- layouts
 
 
+@needs_cjk_standin_font
 @pytest.mark.parametrize("layout", generate.PDF_LAYOUTS)
 @pytest.mark.parametrize("index", LAYOUT_REPORTS)
 def test_each_layout_reads_to_its_gold_and_verifies(tmp_path: Path, layout: str, index: int) -> None:
@@ -57,6 +67,7 @@ def test_each_layout_reads_to_its_gold_and_verifies(tmp_path: Path, layout: str,
     assert (result.organ, result.year) == (s.gold["organ"], s.gold["year"])
 
 
+@needs_cjk_standin_font
 def test_two_columns_are_read_one_after_the_other(tmp_path: Path) -> None:
     path, s = layout_pdf(tmp_path, 0, "two_column")
     assert s.plan is not None
@@ -69,6 +80,7 @@ def test_two_columns_are_read_one_after_the_other(tmp_path: Path) -> None:
     assert starts == sorted(starts)
 
 
+@needs_cjk_standin_font
 @pytest.mark.parametrize("layout", ["landscape", "rotated", "turned"])
 def test_table_pages_landscape_rotated_or_turned_read_upright(tmp_path: Path, layout: str) -> None:
     lines = read_document(layout_pdf(tmp_path, 0, layout)[0]).text.split("\n")
@@ -76,6 +88,7 @@ def test_table_pages_landscape_rotated_or_turned_read_upright(tmp_path: Path, la
     assert any(line.startswith("一、本年新收政府信息公开申请数量\t") for line in lines)
 
 
+@needs_cjk_standin_font
 def test_a_table_header_repeated_on_the_next_page_reads_once(tmp_path: Path) -> None:
     path, _ = layout_pdf(tmp_path, 0, "running_headers")
     document = read_document(path)
@@ -87,12 +100,14 @@ def test_a_table_header_repeated_on_the_next_page_reads_once(tmp_path: Path) -> 
     assert len(pages) == 2  # the table did continue on a second page
 
 
+@needs_cjk_standin_font
 def test_labels_wrapped_inside_their_cells_read_as_one_line(tmp_path: Path) -> None:
     lines = read_document(layout_pdf(tmp_path, 0, "running_headers")[0]).text.split("\n")
     assert any(line.startswith("二、上年结转政府信息公开申请数量\t") for line in lines)
     assert any("5.要求行政机关确认或重新出具已获取信息\t" in line for line in lines)
 
 
+@needs_cjk_standin_font
 def test_a_header_on_every_page_is_dropped_and_page_numbers_stay_outside_the_tables(tmp_path: Path) -> None:
     path, s = layout_pdf(tmp_path, 0, "running_headers")
     document = read_document(path)
@@ -164,6 +179,7 @@ def test_every_cell_of_the_real_pdf_has_a_box_that_holds_its_printed_number(tmp_
     assert check_boxes(HUAIAN, tmp_path) == 200
 
 
+@needs_cjk_standin_font
 @pytest.mark.parametrize("layout", ["rotated", "turned", "landscape", "two_column"])
 def test_every_cell_box_holds_its_number_on_turned_and_landscape_pages(tmp_path: Path, layout: str) -> None:
     path, s = layout_pdf(tmp_path, 3, layout)
@@ -243,6 +259,55 @@ def test_a_flate_bomb_behind_an_ascii85_filter_is_refused_before_pdfium_reads_it
     path = tmp_path / "wrapped.pdf"
     path.write_bytes(pdf_of([catalog, pages, page, stream]))
     with pytest.raises(IngestError, match="stream object 4 inflates to over 2 MB, the limit for one stream"):
+        read_document(path)
+
+
+def _encrypted(algorithm: str, content: bytes) -> bytes:
+    """A one-page PDF drawing `content` (Helvetica as /F1), encrypted by pypdf for the empty user password."""
+    from pypdf import PdfReader, PdfWriter
+
+    data = zlib.compress(content, 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Resources << /Font << /F1 5 0 R >> >>"
+        b" /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(data), data),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_of(objects))))
+    writer.encrypt(user_password="", owner_password="owner", algorithm=algorithm)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+_TEXT = b"BT /F1 12 Tf 20 150 Td (2024 report 12 34) Tj ET\n"
+_ALGORITHMS = ["RC4-40", "RC4-128", "AES-128", "AES-256-R5", "AES-256"]
+
+
+@pytest.mark.parametrize("algorithm", _ALGORITHMS)
+def test_a_pdf_encrypted_only_against_copying_reads(tmp_path: Path, algorithm: str) -> None:
+    path = tmp_path / "locked-for-copying.pdf"
+    path.write_bytes(_encrypted(algorithm, _TEXT))
+    assert read_document(path).text == "2024 report 12 34"
+
+
+@pytest.mark.parametrize("algorithm", _ALGORITHMS)
+def test_a_flate_bomb_in_an_encrypted_pdf_is_decrypted_and_refused_before_pdfium_reads_it(
+    tmp_path: Path, algorithm: str
+) -> None:
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(_encrypted(algorithm, _TEXT + b"%" + b" " * (MAX_STREAM_BYTES * 4)))
+    with pytest.raises(IngestError, match="inflates to over 2 MB, the limit for one stream"):
+        read_document(path)
+
+
+def test_an_encrypt_key_spelled_with_escapes_is_still_seen(tmp_path: Path) -> None:
+    raw = _encrypted("RC4-128", _TEXT + b"%" + b" " * (MAX_STREAM_BYTES * 4))
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(raw.replace(b"/Encrypt", b"/Encr#79pt"))  # pdfium reads the name as /Encrypt
+    with pytest.raises(IngestError, match="inflates to over 2 MB, the limit for one stream"):
         read_document(path)
 
 
@@ -346,3 +411,46 @@ def test_every_glyph_sits_on_the_baseline_pdfium_gives_its_origin(tmp_path: Path
     baselines = _origin_baselines(path)[0]  # "12m" "3" "45"
     assert baselines[3] == baselines[2] - 4  # the raised 3
     assert baselines[4] == baselines[2]  # the bigger font: a new box on the same baseline
+
+
+# ---------------------------------------------------------------- a machine without a Chinese font
+
+_FONT_FOLDERS = ("/usr/share/fonts", "/usr/local/share/fonts", "/usr/share/X11/fonts")  # where pdfium looks on Linux
+
+
+def _without_fonts(command: list[str]) -> subprocess.CompletedProcess[str]:
+    """Runs `command` in a mount namespace whose font folders are empty (root and util-linux's unshare needed)."""
+    hide = " && ".join(f"mount -t tmpfs none {folder}" for folder in _FONT_FOLDERS if Path(folder).is_dir())
+    script = f"{hide} && exec {shlex.join(command)}"
+    return subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=300)
+
+
+def _can_hide_fonts() -> bool:
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _can_hide_fonts(), reason="hiding the machine's fonts needs root and unshare")
+def test_without_a_chinese_font_a_pdf_that_does_not_embed_its_font_is_refused_by_name_and_the_rest_are_read(
+    tmp_path: Path,
+) -> None:
+    unembedded, _ = layout_pdf(tmp_path / "in", 0, "rotated")  # STSong-Light, named and not embedded
+    (tmp_path / "in" / HUAIAN.name).write_bytes(HUAIAN.read_bytes())  # its fonts are embedded
+    out = tmp_path / "results.jsonl"
+    nianbao = str(Path(sys.executable).with_name("nianbao"))
+    done = _without_fonts([nianbao, "extract", str(tmp_path / "in"), "-o", str(out)])
+    rows = {row["source"]: row for row in map(json.loads, out.read_text("utf-8").splitlines())}
+    assert rows[HUAIAN.name]["status"] == "verified", done.stderr
+    refused = rows[unembedded.name]
+    assert refused["status"] == "failed"
+    assert "does not embed" in refused["error"] and "no Chinese font" in refused["error"]
+    assert "fonts-noto-cjk" in refused["error"]
+    assert done.returncode != 0  # a failed file is reported in the exit status too
+
+
+@pytest.mark.skipif(
+    not any(path.is_file() for path in CJK_FONT_FILES), reason="WenQuanYi Micro Hei is not installed here"
+)
+def test_pdfium_finds_the_chinese_font_installed_on_the_machine() -> None:
+    assert has_cjk_font()  # else the tests marked needs_cjk_standin_font would skip where CI means them to run

@@ -637,7 +637,7 @@ def _lay_out_pages(raw: bytes, source: str) -> tuple[list[_LaidOutPage], set[int
                     read = _read_by_ocr(page)  # as shown, so the rules are too
                     # a scan's table lines are in its image; a page with vector lines keeps those
                     glyphs, rules = read.glyphs, tuple(map(page_text.shown_rule, rules)) or tuple(read.rules)
-                    width, to_shown = page_text.shown_width, _as_is
+                    width, to_shown = page_text.shown_width, read.shown_box  # where the tilted scan shows them
                     ocr_pages.add(page_text.number)
                 except _NoOcr as exc:
                     ocr_problem = ocr_problem or str(exc)

@@ -8,8 +8,8 @@ lines and table cells are rebuilt the same way as a born-digital one's.
   positions do not come out one per character is split by those widths instead.
 - A scan is seldom straight. The page's skew is measured from the detector's boxes of long text lines,
   and every box is turned back by it about the page's centre, so a table row's cells share a baseline.
-  Boxes are therefore those of the page held straight: on a page turned by 1°, up to 9 pt (r·θ) from
-  where the tilted image shows them at its corners, and exactly where it shows them on an untilted page.
+  The layout reads the page held straight; `OcrPage.shown_box` turns a box back to where the tilted
+  image shows it (on a page turned by 1°, up to 9 pt (r·θ) away at its corners), for provenance.
 - Each glyph carries the recogniser's probability for its character (0..1) as its confidence. Every
   detected line is kept, however unsure (RapidOCR drops those below 0.5 by default): a dropped "0" is a
   number silently lost, where a kept one is a number the verifier can flag by its confidence.
@@ -131,6 +131,16 @@ class OcrPage:
 
     glyphs: list[Glyph]
     rules: list[Rule]
+    skew: float = 0.0  # radians the image is turned by: `shown_box` turns a straightened box back by it
+    centre: Point = (0.0, 0.0)  # of the image, in pixels
+    points_per_pixel: float = 1.0
+
+    def shown_box(self, box: Box) -> Box:
+        """Where a box of the straightened page lies on the page as the image shows it (the box around it turned)."""
+        if not self.skew:
+            return box
+        pixels = [(x / self.points_per_pixel, y / self.points_per_pixel) for x, y in _corners(box)]
+        return _scaled(_straight_box(pixels, self.skew, self.centre), self.points_per_pixel)
 
 
 def read_page_image(page: pypdfium2.PdfPage, dpi: int = OCR_DPI) -> list[Glyph]:
@@ -158,7 +168,7 @@ def read_page(page: pypdfium2.PdfPage, dpi: int = OCR_DPI) -> OcrPage:
             glyphs.append(Glyph(text, placed, middle_y(placed), round(float(confidence), 4)))
     straight = image.rotate(math.degrees(skew), resample=Image.Resampling.BILINEAR, fillcolor=255) if skew else image
     rules = [Rule(_scaled(box, points_per_pixel)) for box in ruling_lines(numpy.asarray(straight), dpi)]
-    return OcrPage(glyphs, rules)
+    return OcrPage(glyphs, rules, skew, centre, points_per_pixel)
 
 
 def _abutting(boxes: list[Box]) -> list[Box]:
@@ -308,6 +318,11 @@ def _straight_box(quad: Quad, radians: float, centre: Point) -> Box:
         xs.append(cx + (x - cx) * cos - (y - cy) * sin)
         ys.append(cy + (x - cx) * sin + (y - cy) * cos)
     return min(xs), min(ys), max(xs), max(ys)
+
+
+def _corners(box: Box) -> list[Point]:
+    x0, top, x1, bottom = box
+    return [(x0, top), (x1, top), (x1, bottom), (x0, bottom)]
 
 
 def _scaled(box: Box, factor: float) -> Box:

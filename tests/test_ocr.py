@@ -12,7 +12,7 @@ from pathlib import Path
 import pypdfium2
 import pytest
 from generate import PDF_RENDERINGS, generate, write_pdf_rendering
-from generate.pdf_scanned import CJK_FONT_FILES, _draw_embedded, scanned, without_to_unicode
+from generate.pdf_scanned import CJK_FONT_FILES, _draw_embedded, _scan_of, scanned, without_to_unicode
 
 from extractor import ocr
 from extractor.document import Document
@@ -351,3 +351,35 @@ def test_scanned_renderings_are_read_end_to_end(tmp_path: Path) -> None:
                 assert where.page and where.bbox and where.confidence is not None and 0 < where.confidence <= 1
     assert {report.format for report in card.reports} == {"scanned"}
     assert all(report.ocr_confidence is not None for report in card.reports)
+
+
+@needs_cjk_font
+@pytest.mark.slow
+def test_every_ocr_cell_box_holds_its_number_where_the_tilted_scan_shows_it(tmp_path: Path) -> None:
+    """Each field's box lies where the scan shows its number: the number's place in the unscanned drawing (its
+    box there proven by pdfium, tests/test_pdftext.py), turned as the scanner turned that page."""
+    s = generate(7, 1)
+    assert s.plan is not None
+    drawn = _draw_embedded(s.plan)
+    (tmp_path / "drawn.pdf").write_bytes(drawn)
+    (tmp_path / "scan.pdf").write_bytes(scanned(drawn, random.Random("boxes")))
+    draws, turns = random.Random("boxes"), []  # the scanner's draws, page by page, as `scanned` made them
+    for _ in range(len(pypdfium2.PdfDocument(drawn))):
+        turns.append(_scan_of(draws).degrees)
+        draws.randrange(2**32)
+    assert min(abs(degrees) for degrees in turns) >= 0.3
+    born, scan = extract_file(tmp_path / "drawn.pdf"), extract_file(tmp_path / "scan.pdf")
+    size = pypdfium2.PdfDocument(drawn)[0].get_size()
+    misplaced = []
+    for key, value in born.fields.items():
+        if value is None:
+            continue
+        printed, read = born.provenance[key], scan.provenance[key]
+        assert printed.bbox and read.bbox and printed.page == read.page, key
+        middle = ((printed.bbox[0] + printed.bbox[2]) / 2, (printed.bbox[1] + printed.bbox[3]) / 2)
+        # PIL turns the image counter-clockwise as shown: with y down, that is `turned` by minus the degrees
+        (x, y) = turned([middle], -turns[printed.page - 1], (size[0] / 2, size[1] / 2))[0]
+        if not near(x, y, tuple(read.bbox), slack=0.75):  # type: ignore[arg-type]
+            misplaced.append((key, (round(x, 1), round(y, 1)), read.bbox))
+    assert misplaced == []
+    assert sum(value is not None for value in born.fields.values()) > 150

@@ -20,7 +20,7 @@ import re
 import struct
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import pypdfium2 as pdfium
@@ -599,14 +599,7 @@ def _drawn_shapes(
     reader: _PathReader, parent: object, form: object | None, matrix: _Matrix, depth: int
 ) -> Iterator[tuple[int, list[_Segment] | None]]:
     """Each path as (its segment count, its straight pieces in page space); each image as (1, None)."""
-    count = pdfium_c.FPDFFormObj_CountObjects(form) if form is not None else pdfium_c.FPDFPage_CountObjects(parent)
-    for index in range(max(count, 0)):
-        obj = (
-            pdfium_c.FPDFFormObj_GetObject(form, index)
-            if form is not None
-            else pdfium_c.FPDFPage_GetObject(parent, index)
-        )
-        kind = pdfium_c.FPDFPageObj_GetType(obj)
+    for obj, kind in _objects_of(parent, form):
         if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:  # most objects: nothing to read here
             continue
         if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
@@ -617,6 +610,18 @@ def _drawn_shapes(
             yield segments, reader.lines_of(obj, segments, in_page) if segments <= MAX_PAGE_SHAPES else []
         elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < _MAX_FORM_DEPTH:
             yield from _drawn_shapes(reader, parent, obj, _compose(reader.matrix_of(obj), matrix), depth + 1)
+
+
+def _objects_of(page: object, form: object | None) -> Iterator[tuple[object, int]]:
+    """The page's own objects, or a form object's, each with its type (FPDF_PAGEOBJ_*)."""
+    count = pdfium_c.FPDFFormObj_CountObjects(form) if form is not None else pdfium_c.FPDFPage_CountObjects(page)
+    for index in range(max(count, 0)):
+        obj = (
+            pdfium_c.FPDFFormObj_GetObject(form, index)
+            if form is not None
+            else pdfium_c.FPDFPage_GetObject(page, index)
+        )
+        yield obj, pdfium_c.FPDFPageObj_GetType(obj)
 
 
 class _PathReader:
@@ -763,26 +768,27 @@ _FONT_PROBE_OBJECTS = (
 )
 
 
-def _pdf_of(objects: tuple[bytes, ...]) -> bytes:
+def pdf_of(objects: Sequence[bytes], trailer_extra: bytes = b"") -> bytes:
+    """A PDF of these objects, numbered from 1 (the first the catalog), with a correct cross-reference table."""
     body, offsets = b"%PDF-1.4\n", []
     for number, obj in enumerate(objects, 1):
         offsets.append(len(body))
         body += b"%d 0 obj\n%s\nendobj\n" % (number, obj)
     xref = b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     xref += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    trailer = b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, len(body))
-    return body + xref + trailer
+    trailer = b"trailer\n<< /Size %d /Root 1 0 R %s >>\n" % (len(objects) + 1, trailer_extra)
+    return body + xref + trailer + b"startxref\n%d\n%%%%EOF\n" % len(body)
 
 
 @functools.cache
 def has_cjk_font() -> bool:
     """Whether pdfium finds a Chinese font on this machine to stand in for one a PDF names but does not embed.
 
-    Without one, pdfium gives such text no shape: it drops the characters of short or turned runs and
-    boxes the rest as lines (fonts-noto-cjk or fonts-wqy-microhei on Debian provide one). Asked once,
+    Without one, pdfium gives such text no outline: it drops the characters of short or turned runs, and
+    the rest have empty shapes (fonts-noto-cjk or fonts-wqy-microhei on Debian provide one). Asked once,
     of a one-page PDF drawing turned Chinese text in such a font."""
     with PDFIUM_LOCK:
-        pdf = pdfium.PdfDocument(_pdf_of(_FONT_PROBE_OBJECTS))
+        pdf = pdfium.PdfDocument(pdf_of(_FONT_PROBE_OBJECTS))
         try:
             page = pdf[0]
             textpage = page.get_textpage()
@@ -810,14 +816,7 @@ def _has_unembedded_cjk_text(page: object, textpage: object) -> bool:
 
 
 def _text_objects(page: object, form: object | None, depth: int) -> Iterator[object]:
-    count = pdfium_c.FPDFFormObj_CountObjects(form) if form is not None else pdfium_c.FPDFPage_CountObjects(page)
-    for index in range(max(count, 0)):
-        obj = (
-            pdfium_c.FPDFFormObj_GetObject(form, index)
-            if form is not None
-            else pdfium_c.FPDFPage_GetObject(page, index)
-        )
-        kind = pdfium_c.FPDFPageObj_GetType(obj)
+    for obj, kind in _objects_of(page, form):
         if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
             yield obj
         elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < _MAX_FORM_DEPTH:

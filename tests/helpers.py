@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor.pdftext import has_cjk_font
+from extractor.pdftext import has_cjk_font, pdf_of
 
 # The generated PDFs name reportlab's STSong-Light without embedding it, as many real reports leave SimSun out:
 # pdfium reads such text only with a Chinese font on the machine to stand in (CI installs one), and nianbao
@@ -26,21 +26,6 @@ def minimal_pdf(content_stream: bytes, trailer_extra: bytes = b"") -> bytes:
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content_stream), content_stream),
     ]
     return pdf_of(objects, trailer_extra)
-
-
-def pdf_of(objects: list[bytes], trailer_extra: bytes = b"") -> bytes:
-    """A PDF of these objects, numbered from 1 (the first the catalog), with a correct cross-reference table."""
-    pdf = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(pdf))
-        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(pdf)
-    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    pdf += b"trailer\n<< /Size %d /Root 1 0 R %s >>\n" % (len(objects) + 1, trailer_extra)
-    pdf += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(pdf)
 
 
 ROOT = Path(__file__).parent.parent

@@ -27,6 +27,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from isal import isal_zlib
 from pdfminer.lzw import LZWDecoder
 from pdfminer.pdfdocument import (
     PDFDocument,
@@ -282,15 +283,47 @@ def _ascii_hex(data: bytes, room: int) -> bytes:
 
 
 def _inflate(data: bytes, room: int) -> bytes:
-    inflater, out = zlib.decompressobj(), bytearray()
-    for offset in range(0, len(data), 65536):
+    """FlateDecode as pdfium decodes it, stopping past `room` bytes: a stream cut short, damaged or with a wrong
+    checksum gives what came before the damage, for pdfium draws that too.
+
+    ISA-L inflates about 2.4 times as fast as zlib (embedded fonts are most of the check's time), but of a
+    damaged stream it gives nothing or less; zlib, asked for a bounded step of output at a time, gives all
+    but the last step before the damage.
+    """
+    if not _zlib_header_ok(data):
+        return b""  # pdfium, as zlib, decodes nothing of it
+    deflated = data[2:]  # raw deflate from here: the checksum at the end goes unchecked, as pdfium ignores it
+    inflater = isal_zlib.decompressobj(wbits=-15)
+    try:
+        out = inflater.decompress(deflated, room + 1)
+    except Exception:  # ISA-L's error (its stubs type isal_zlib.error as an instance, not a class)
+        return _inflate_up_to_damage(deflated, room)
+    return out if inflater.eof or len(out) > room else _inflate_up_to_damage(deflated, room)
+
+
+_INFLATE_STEP = 64 * 1024  # bytes of output a step: at most this much of a damaged stream goes uncounted
+
+
+def _inflate_up_to_damage(deflated: bytes, room: int) -> bytes:
+    inflater, out, pending = zlib.decompressobj(wbits=-15), bytearray(), deflated
+    while pending and len(out) <= room:
         try:
-            out += inflater.decompress(data[offset : offset + 65536], room + 1 - len(out))
+            out += inflater.decompress(pending, min(_INFLATE_STEP, room + 1 - len(out)))
         except zlib.error:
-            return bytes(out)
-        if len(out) > room or inflater.unconsumed_tail or inflater.eof:
             break
+        if inflater.eof:
+            break
+        pending = inflater.unconsumed_tail
     return bytes(out)
+
+
+def _zlib_header_ok(data: bytes) -> bool:
+    """A zlib header zlib accepts: deflate with a window of at most 32 KB, its check bits right, no preset
+    dictionary."""
+    if len(data) < 2:
+        return False
+    method, flags = data[0], data[1]
+    return method & 0x0F == 8 and method >> 4 <= 7 and (method << 8 | flags) % 31 == 0 and not flags & 0x20
 
 
 def _run_length(data: bytes, room: int) -> bytes:

@@ -204,6 +204,12 @@ def deflated(size: int, fill: bytes = b" ") -> bytes:
     return b"".join([*(compressor.compress(block) for _ in range(size // MB)), compressor.flush()])
 
 
+def sync_flushed(data: bytes) -> bytes:
+    """`data` deflated, without its last block or checksum: what follows starts a block on a byte boundary."""
+    compressor = zlib.compressobj()
+    return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
 def write(folder: Path, name: str, data: bytes) -> Path:
     (folder / name).write_bytes(data)
     return folder / name
@@ -431,6 +437,25 @@ def test_a_pdf_page_with_too_many_path_segments_is_refused(tmp_path: Path) -> No
 def test_a_pdf_form_drawn_over_and_over_is_refused_by_the_content_it_makes_to_interpret(tmp_path: Path) -> None:
     # Found before pdfium parses the file: by the content stream (object 5) that draws the form.
     refused(forms_pdf(tmp_path), "syntax to parse passes 2 MB at stream object 5 (a form counts each time it is drawn)")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda data: zlib.compress(data)[:-4] + b"\x00" * 4, id="a wrong checksum"),
+        pytest.param(lambda data: sync_flushed(data) + b"\x07", id="a block of the reserved type after it"),
+    ],
+)
+def test_a_form_drawn_over_and_over_by_a_damaged_stream_is_refused_all_the_same(
+    tmp_path: Path, damage: Callable[[bytes], bytes]
+) -> None:
+    # pdfium draws what a damaged flate stream decodes up to its damage: the check must count that too.
+    drawing = damage(text_ops(b"Report") + b"/X1 Do\n" * 10_000)
+    form = b"<< /Type /XObject /Subtype /Form /BBox [0 0 10 10] /Length %d >>\nstream\n" % (100 * KB)
+    pdf = pdf_bytes(
+        [(b"/Filter /FlateDecode", drawing)], [form + b" " * 100 * KB + b"\nendstream"], b"/XObject << /X1 4 0 R >>"
+    )
+    refused(write(tmp_path, "forms-damaged.pdf", pdf), "syntax to parse passes 2 MB at stream object 5")
 
 
 def test_a_pdf_within_the_limits_reads_as_before() -> None:

@@ -552,6 +552,7 @@ def _page_glyphs(textpage: pdfium.PdfTextPage, text: str, upright: _Orientation)
         pdfium_c.FPDFText_IsGenerated,
     )
     upright_page = upright.rotation == 0  # most pages: no turn to apply to each character
+    append, new_glyph = glyphs.append, tuple.__new__  # Glyph(...) itself runs its Python __new__ on each glyph
     left, top, box, point = upright.left, upright.top, upright.box, upright.point
     last_top = last_bottom = baseline = math.nan
     for index, char in enumerate(text):
@@ -562,20 +563,23 @@ def _page_glyphs(textpage: pdfium.PdfTextPage, text: str, upright: _Orientation)
         if index % _TURN_SAMPLE == 0:  # a sample: enough to tell a font without a ToUnicode map
             unmapped += _TURN_SAMPLE * (pdfium_c.FPDFText_HasUnicodeMapError(handle, index) == 1)
         if upright_page:
-            char_top, char_bottom = rect.top, rect.bottom
+            char_left, char_top, char_right, char_bottom = _RECT_FIELDS(rect)
             # A loose box spans its font's descent to its ascent around the baseline, so a box with the top and
             # bottom of the one before is the same font on the same baseline: the origin is asked for only when
             # they change (most characters follow one of their own line and font).
             if char_top != last_top or char_bottom != last_bottom:
                 origin(handle, index, origin_x, origin_y)
                 baseline, last_top, last_bottom = top - origin_y.value, char_top, char_bottom
-            place = (rect.left - left, top - char_top, rect.right - left, top - char_bottom)
-            glyphs.append(Glyph(char, place, baseline))
+            place = (char_left - left, top - char_top, char_right - left, top - char_bottom)
+            append(new_glyph(Glyph, (char, place, baseline, None)))
         else:
             origin(handle, index, origin_x, origin_y)
             place = box(rect.left, rect.bottom, rect.right, rect.top)
-            glyphs.append(Glyph(char, place, point(origin_x.value, origin_y.value)[1]))
+            append(new_glyph(Glyph, (char, place, point(origin_x.value, origin_y.value)[1], None)))
     return glyphs, unmapped
+
+
+_RECT_FIELDS = struct.Struct("4f").unpack_from  # an FS_RECTF's left, top, right, bottom in one call
 
 
 def _all_text(textpage: pdfium.PdfTextPage, total: int) -> str:

@@ -67,7 +67,14 @@ from docx.oxml.xmlchemy import BaseOxmlElement
 
 from extractor.document import Document, IngestError
 from extractor.glyphs import Box, Glyph, is_cjk
-from extractor.layout_pdf import PlacedChar, PlacedLine, drop_repeated_headers, drop_running_lines, page_lines
+from extractor.layout_pdf import (
+    PlacedChar,
+    PlacedLine,
+    drop_half_page_numbers,
+    drop_repeated_headers,
+    drop_running_lines,
+    page_lines,
+)
 from extractor.pdftext import (  # noqa: F401  (the PDF limits, re-exported with the others)
     MAX_BINARY_STREAM_BYTES,
     MAX_INFLATED_BYTES,
@@ -606,6 +613,7 @@ def _read_pdf(raw: bytes, source: str) -> _PdfRead:
     with PDFIUM_LOCK:
         pages, ocr_pages, ocr_problem = _lay_out_pages(raw, source)
     drop_running_lines([lines for lines, _ in pages])
+    drop_half_page_numbers([lines for lines, _ in pages])
     drop_repeated_headers([lines for lines, _ in pages])
     if not any(line for lines, _ in pages for line in lines):
         raise IngestError(source, ocr_problem or "PDF has no text layer (scanned?); OCR is not supported yet")

@@ -442,6 +442,26 @@ def drop_running_lines(pages: Sequence[list[PlacedLine]]) -> None:
                 del lines[index]
 
 
+_PAGE_NUMBER_ONE_DASH = re.compile(r"[-—–－]\s*(\d{1,4})|(\d{1,4})\s*[-—–－]")
+
+
+def drop_half_page_numbers(pages: Sequence[list[PlacedLine]]) -> None:
+    """Drop (in place) a page's last line where it is the page's own number with one of its two dashes lost:
+    "1-" or "-1" on page 1 where "- 1 -" was printed (OCR misses a thin dash now and then).
+
+    Nothing else fits: the lowest line of the page, text, not a table's, printing the page's number. Kept,
+    it would read as a stray number amid a table continued across the page break. A page number read
+    whole stays (see drop_running_lines), and so does one that is not this page's number.
+    """
+    for number, lines in enumerate(pages, start=1):
+        last = [index for place, index in _end_lines(lines) if place == 1]
+        if not last:
+            continue
+        found = _PAGE_NUMBER_ONE_DASH.fullmatch(_text(lines[last[0]]).strip())
+        if found and int(found.group(1) or found.group(2)) == number:
+            del lines[last[0]]
+
+
 def _end_lines(lines: list[PlacedLine]) -> list[tuple[int, int]]:
     """(0, index) of the page's first line and (1, index) of its last, where they are text, not a table's."""
     text = [index for index, line in enumerate(lines) if line and _TAB not in line]

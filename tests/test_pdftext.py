@@ -28,7 +28,7 @@ from PIL import ImageDraw
 from extractor.document import IngestError
 from extractor.glyphs import Glyph, Rule
 from extractor.ingest import read_document
-from extractor.layout_pdf import drop_running_lines, find_tables, page_lines
+from extractor.layout_pdf import drop_half_page_numbers, drop_running_lines, find_tables, page_lines
 from extractor.pdftext import MAX_STREAM_BYTES, PdfFile, _ascii85, has_cjk_font, needs_ocr, one_char_per_unit
 from extractor.pipeline import extract_file
 from schemas.result import Result
@@ -339,6 +339,49 @@ def test_a_line_atop_three_pages_is_dropped_but_the_titles_organ_atop_two_is_not
         *(["正文", f"- {page} -"] for page in (2, 3, 4)),
         ["某某区人民政府", "2024年1月1日", "- 5 -"],
     ]
+
+
+def test_a_page_number_with_a_dash_lost_is_dropped_where_it_ends_its_own_page() -> None:
+    pages = [
+        [placed("正文"), placed("1-")],  # page 1's number, one dash lost: dropped
+        [placed("正文"), placed("－ 2")],  # likewise
+        [placed("正文"), placed("7-")],  # not page 3's number: stays
+        [placed("4-"), placed("正文")],  # not the page's last line: stays
+        [placed("正文"), placed("- 5 -")],  # a page number read whole: stays, for the parser knows it
+        [placed("正文"), placed("合计\t6-")],  # a table's row: stays
+    ]
+    drop_half_page_numbers(pages)
+    assert [["".join(char for char, _ in line) for line in page] for page in pages] == [
+        ["正文"],
+        ["正文"],
+        ["正文", "7-"],
+        ["4-", "正文"],
+        ["正文", "- 5 -"],
+        ["正文", "合计\t6-"],
+    ]
+
+
+@needs_cjk_standin_font
+@pytest.mark.parametrize("mark", ["{}-", "-{}"])
+def test_a_report_whose_page_numbers_read_with_a_dash_lost_verifies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mark: str
+) -> None:
+    # As OCR reads "- 1 -" now and then. Report 1 continues 表三 across a page break, past the page number.
+    monkeypatch.setattr(generate.pdf, "PAGE_NUMBER_MARK", mark)
+    s = generate.generate(7, 1)
+    result = extract_file(generate.write_pdf(s, tmp_path))
+    assert result.status == "verified", [finding.en for finding in result.findings]
+    assert fields_as_gold(result) == gold_fields(s)
+
+
+@needs_cjk_standin_font
+def test_a_number_below_a_page_that_is_not_its_page_number_is_still_a_stray_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(generate.pdf, "PAGE_NUMBER_MARK", "{}0-")  # "10-" on page 1
+    result = extract_file(generate.write_pdf(generate.generate(7, 1), tmp_path))
+    assert result.status == "flagged"
+    assert any(finding.rule == "grounding.unread" and "10" in finding.en for finding in result.findings)
 
 
 def test_an_unruled_table_is_not_taken_for_two_columns_of_text() -> None:

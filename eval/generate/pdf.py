@@ -17,6 +17,7 @@ from .plan import _T4_KEYS, NULL_MARKS, Plan
 
 _FONT = "STSong-Light"  # reportlab's built-in CID font: no font file needed, and its text layer reads back as Unicode
 _PAGE_WIDTH = 495.0  # A4 (595pt) less 50pt margins
+PAGE_NUMBER_MARK = "- {} -"  # the footer, formatted with the page's number
 
 
 @cache
@@ -141,7 +142,7 @@ def _draw_pdf(plan: Plan, path: Path) -> None:
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont(_FONT, 10)
-        canvas.drawCentredString(A4[0] / 2, 30, f"- {doc.page} -")
+        canvas.drawCentredString(A4[0] / 2, 30, PAGE_NUMBER_MARK.format(doc.page))
         canvas.restoreState()
 
     document = SimpleDocTemplate(

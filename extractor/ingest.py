@@ -70,7 +70,7 @@ from extractor.glyphs import Box, Glyph, is_cjk
 from extractor.layout_pdf import (
     PlacedChar,
     PlacedLine,
-    drop_half_page_numbers,
+    drop_misread_page_numbers,
     drop_repeated_headers,
     drop_running_lines,
     page_lines,
@@ -613,7 +613,7 @@ def _read_pdf(raw: bytes, source: str) -> _PdfRead:
     with PDFIUM_LOCK:
         pages, ocr_pages, ocr_problem = _lay_out_pages(raw, source)
     drop_running_lines([lines for lines, _ in pages])
-    drop_half_page_numbers([lines for lines, _ in pages])
+    drop_misread_page_numbers([lines for lines, _ in pages])
     drop_repeated_headers([lines for lines, _ in pages])
     if not any(line for lines, _ in pages for line in lines):
         raise IngestError(source, ocr_problem or "PDF has no text layer (scanned?); OCR is not supported yet")

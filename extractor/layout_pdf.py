@@ -442,24 +442,40 @@ def drop_running_lines(pages: Sequence[list[PlacedLine]]) -> None:
                 del lines[index]
 
 
-_PAGE_NUMBER_ONE_DASH = re.compile(r"[-—–－]\s*(\d{1,4})|(\d{1,4})\s*[-—–－]")
+_PAGE_NUMBER_DASHES_LOST = re.compile(r"[-—–－]\s*(\d{1,4})|(\d{1,4})\s*[-—–－]|(\d{1,4})")
+_FOOTER_GAP = 2.0  # bare digits of a footer stand at least this many of their heights below the line above
 
 
-def drop_half_page_numbers(pages: Sequence[list[PlacedLine]]) -> None:
-    """Drop (in place) a page's last line where it is the page's own number with one of its two dashes lost:
-    "1-" or "-1" on page 1 where "- 1 -" was printed (OCR misses a thin dash now and then).
+def drop_misread_page_numbers(pages: Sequence[list[PlacedLine]]) -> None:
+    """Drop (in place) a page's last line where it is the page's own number with its dashes lost: "1-", "-1"
+    or "1" on page 1 where "- 1 -" was printed (OCR misses a thin dash now and then).
 
-    Nothing else fits: the lowest line of the page, text, not a table's, printing the page's number. Kept,
-    it would read as a stray number amid a table continued across the page break. A page number read
-    whole stays (see drop_running_lines), and so does one that is not this page's number.
+    It must be the page's lowest line, text (not a table's), and print that page's number; bare digits
+    must also stand apart, twice their height below the line above (a value wrapped onto a line of its
+    own does not). Kept, such a line reads as a stray number amid a table continued across the page
+    break. A page number read whole stays (see drop_running_lines), and so does one that is not this
+    page's number.
     """
     for number, lines in enumerate(pages, start=1):
         last = [index for place, index in _end_lines(lines) if place == 1]
         if not last:
             continue
-        found = _PAGE_NUMBER_ONE_DASH.fullmatch(_text(lines[last[0]]).strip())
-        if found and int(found.group(1) or found.group(2)) == number:
-            del lines[last[0]]
+        found = _PAGE_NUMBER_DASHES_LOST.fullmatch(_text(lines[last[0]]).strip())
+        if found is None or int(next(group for group in found.groups() if group)) != number:
+            continue
+        if found.group(3) and not _stands_apart(lines, last[0]):
+            continue
+        del lines[last[0]]
+
+
+def _stands_apart(lines: list[PlacedLine], index: int) -> bool:
+    """Whether the line lies at least _FOOTER_GAP of its heights below the nearest line above it."""
+    boxes = [glyph.box for _, glyph in lines[index] if glyph is not None]
+    above = [glyph.box for line in lines[:index] for _, glyph in line if glyph is not None]
+    if not boxes or not above:
+        return bool(boxes)
+    top, bottom = min(box[1] for box in boxes), max(box[3] for box in boxes)
+    return top - max(box[3] for box in above) >= _FOOTER_GAP * (bottom - top)
 
 
 def _end_lines(lines: list[PlacedLine]) -> list[tuple[int, int]]:

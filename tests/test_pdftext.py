@@ -28,7 +28,7 @@ from PIL import ImageDraw
 from extractor.document import IngestError
 from extractor.glyphs import Glyph, Rule
 from extractor.ingest import read_document
-from extractor.layout_pdf import drop_half_page_numbers, drop_running_lines, find_tables, page_lines
+from extractor.layout_pdf import drop_misread_page_numbers, drop_running_lines, find_tables, page_lines
 from extractor.pdftext import MAX_STREAM_BYTES, PdfFile, _ascii85, has_cjk_font, needs_ocr, one_char_per_unit
 from extractor.pipeline import extract_file
 from schemas.result import Result
@@ -341,7 +341,10 @@ def test_a_line_atop_three_pages_is_dropped_but_the_titles_organ_atop_two_is_not
     ]
 
 
-def test_a_page_number_with_a_dash_lost_is_dropped_where_it_ends_its_own_page() -> None:
+def test_a_page_number_with_its_dashes_lost_is_dropped_where_it_ends_its_own_page() -> None:
+    def at(text: str, y: float) -> list[tuple[str, Glyph | None]]:
+        return [(glyph.text, glyph) for glyph in glyphs_of(text, 100, y)]
+
     pages = [
         [placed("正文"), placed("1-")],  # page 1's number, one dash lost: dropped
         [placed("正文"), placed("－ 2")],  # likewise
@@ -349,8 +352,10 @@ def test_a_page_number_with_a_dash_lost_is_dropped_where_it_ends_its_own_page() 
         [placed("4-"), placed("正文")],  # not the page's last line: stays
         [placed("正文"), placed("- 5 -")],  # a page number read whole: stays, for the parser knows it
         [placed("正文"), placed("合计\t6-")],  # a table's row: stays
+        [at("正文", 100), at("7", 130)],  # bare digits, two heights below the line above: dropped
+        [at("正文", 100), at("8", 125)],  # bare digits just below the line above (a value on its own line): stay
     ]
-    drop_half_page_numbers(pages)
+    drop_misread_page_numbers(pages)
     assert [["".join(char for char, _ in line) for line in page] for page in pages] == [
         ["正文"],
         ["正文"],
@@ -358,11 +363,13 @@ def test_a_page_number_with_a_dash_lost_is_dropped_where_it_ends_its_own_page() 
         ["4-", "正文"],
         ["正文", "- 5 -"],
         ["正文", "合计\t6-"],
+        ["正文"],
+        ["正文", "8"],
     ]
 
 
 @needs_cjk_standin_font
-@pytest.mark.parametrize("mark", ["{}-", "-{}"])
+@pytest.mark.parametrize("mark", ["{}-", "-{}", "{}"])
 def test_a_report_whose_page_numbers_read_with_a_dash_lost_verifies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mark: str
 ) -> None:

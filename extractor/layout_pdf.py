@@ -443,7 +443,7 @@ def drop_running_lines(pages: Sequence[list[PlacedLine]]) -> None:
 
 
 _PAGE_NUMBER_DASHES_LOST = re.compile(r"[-—–－]\s*(\d{1,4})|(\d{1,4})\s*[-—–－]|(\d{1,4})")
-_FOOTER_GAP = 2.0  # bare digits of a footer stand at least this many of their heights below the line above
+_FOOTER_GAP = 2.0  # bare digits of a footer stand at least this many of their heights below all above them
 
 
 def drop_misread_page_numbers(pages: Sequence[list[PlacedLine]]) -> None:
@@ -451,8 +451,8 @@ def drop_misread_page_numbers(pages: Sequence[list[PlacedLine]]) -> None:
     or "1" on page 1 where "- 1 -" was printed (OCR misses a thin dash now and then).
 
     It must be the page's lowest line, text (not a table's), and print that page's number; bare digits
-    must also stand apart, twice their height below the line above (a value wrapped onto a line of its
-    own does not). Kept, such a line reads as a stray number amid a table continued across the page
+    must also stand apart, twice their height below everything above them (a value wrapped onto a line
+    of its own does not). Kept, such a line reads as a stray number amid a table continued across the page
     break. A page number read whole stays (see drop_running_lines), and so does one that is not this
     page's number.
     """
@@ -469,7 +469,8 @@ def drop_misread_page_numbers(pages: Sequence[list[PlacedLine]]) -> None:
 
 
 def _stands_apart(lines: list[PlacedLine], index: int) -> bool:
-    """Whether the line lies at least _FOOTER_GAP of its heights below the nearest line above it."""
+    """Whether the line's top lies at least _FOOTER_GAP of its heights below the lowest box of the lines above it
+    (a table's glyphs included, whose boxes may reach below a later line's top)."""
     boxes = [glyph.box for _, glyph in lines[index] if glyph is not None]
     above = [glyph.box for line in lines[:index] for _, glyph in line if glyph is not None]
     if not boxes or not above:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pypdfium2
 import pytest
@@ -279,6 +280,52 @@ def test_ocr_is_deterministic() -> None:
     assert s.plan is not None
     scan = pypdfium2.PdfDocument(scanned(_draw_embedded(s.plan), random.Random("test-ocr-twice")))
     assert ocr.read_page_image(scan[0]) == ocr.read_page_image(scan[0])
+
+
+def lone_digit(tmp_path: Path, digit: str) -> tuple[Any, ocr.Quad, ocr.Quad]:
+    """A table cell's lone digit rendered as OCR sees it (BGR pixels at OCR_DPI), with the detector's box about it
+    (padded as the detector pads) and a character box cut through its middle, as a short crop can leave it."""
+    import numpy
+    from reportlab.pdfgen.canvas import Canvas
+
+    pdf = tmp_path / f"{digit}.pdf"
+    canvas = Canvas(str(pdf), pagesize=(60, 40), invariant=1)
+    canvas.setFont("Helvetica", 8)
+    canvas.drawString(27, 17, digit)
+    canvas.save()
+    page = pypdfium2.PdfDocument(pdf)[0]
+    (_, (x0, top, x1, bottom)), *_ = printed_numbers(page)
+    scale = ocr.OCR_DPI / 72
+    image = page.render(scale=scale, grayscale=True).to_pil().convert("RGB")
+    bgr = numpy.asarray(image)[:, :, ::-1]
+    pad = 0.6 * (bottom - top)
+    detected = [
+        (x * scale, y * scale)
+        for x, y in [(x0 - pad, top - pad), (x1 + pad, top - pad), (x1 + pad, bottom + pad), (x0 - pad, bottom + pad)]
+    ]
+    middle = (top + bottom) / 2
+    cut = [(x * scale, y * scale) for x, y in [(x0, top + 1), (x1, top + 1), (x1, middle), (x0, middle)]]
+    return bgr, detected, cut
+
+
+def test_an_unsure_number_read_again_the_same_takes_the_surer_confidence(tmp_path: Path) -> None:
+    bgr, detected, cut = lone_digit(tmp_path, "1")
+    [(text, quad, confidence)] = ocr._looked_at_again(bgr, detected, [("1", cut, 0.28)])
+    assert (text, quad) == ("1", cut)
+    assert confidence >= OCR_CONFIDENT
+
+
+def test_an_unsure_number_read_again_otherwise_keeps_its_own_confidence(tmp_path: Path) -> None:
+    bgr, detected, cut = lone_digit(tmp_path, "1")
+    assert ocr._looked_at_again(bgr, detected, [("7", cut, 0.28)]) == [("7", cut, 0.28)]
+
+
+def test_only_numbers_read_without_confidence_are_read_again(tmp_path: Path) -> None:
+    bgr, detected, cut = lone_digit(tmp_path, "1")
+    assert ocr.SECOND_LOOK_BELOW == OCR_CONFIDENT  # what the verifier would ask a person to look at
+    sure = [("1", cut, OCR_CONFIDENT)]
+    assert ocr._looked_at_again(bgr, detected, sure) == sure
+    assert ocr._looked_at_again(bgr, detected, [("l", cut, 0.28)]) == [("l", cut, 0.28)]  # a letter is no number
 
 
 # ---------------------------------------------------------------------------- findings

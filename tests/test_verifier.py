@@ -270,7 +270,7 @@ def test_each_rule_fails_on_its_case(name: str) -> None:
 def test_every_rule_has_a_failing_case() -> None:
     """structure.keys is exercised on saved results (below), ocr.* in test_ocr.py; every other rule by FAILING."""
     covered = {rule_family(case.rule) for case in FAILING.values()} | {"structure.keys"}
-    covered |= {"ocr.read", "ocr.unsure", "ocr.low_confidence"}
+    covered |= {"ocr.read", "ocr.unsure", "ocr.low_confidence", "ocr.blank"}
     assert covered == set(RULES)
 
 

@@ -24,7 +24,7 @@ from extractor.layout import Line, layout, template_votes
 from extractor.meta import Statement, statements, suffix_only
 from extractor.relations import relations
 from extractor.values import out_of_bounds, read_cell
-from schemas.flat import Cell, Value, cell_types, iter_cells, label
+from schemas.flat import TABLES, Cell, Value, cell_types, iter_cells, label
 from schemas.report import Amount, Report, Template
 from schemas.result import Blame, Finding, Severity
 from schemas.template import T2_ROWS, T3_ROWS, T4_KEYS, RowSpec
@@ -63,8 +63,7 @@ RULES: dict[str, str] = {
     "ocr.read": "the pages read by OCR, and the numbers read from them, are named (info)",
     "ocr.unsure": "a number OCR read with a character below 0.5 confidence (OCR_SURE) is an error: flagged",
     "ocr.low_confidence": "a number OCR read with a character below 0.7 confidence (OCR_CONFIDENT) is a warning",
-    "ocr.blank": "a cell OCR saw blank is an error unless a relation holding with it as 0 proves it blank (in 表二,"
-    " without relations: unless its row prints a number or a null mark in every cell)",
+    "ocr.blank": "a cell OCR saw blank is an error unless its row prints a number or a null mark in every cell",
 }
 
 # A number read by OCR is as sure as its least sure character. On the scanned renderings of 10 generated
@@ -527,55 +526,36 @@ def check_ocr_confidence(context: Context) -> Iterator[Finding]:
 
 
 def check_ocr_blanks(context: Context) -> Iterator[Finding]:
-    """`ocr.blank`: a blank cell on a page read by OCR is proven blank only by a relation that holds with it as 0.
+    """`ocr.blank`: on a page read by OCR, a blank cell is proven blank only by its row printing every other cell.
 
     A text layer's number that the parse misses stays in the text, where `grounding.unread` finds it;
-    a number the OCR does not see leaves nothing but a blank cell. So where a relation whose numbers OCR
-    read fails with its blanks counted as 0, those blanks may be numbers lost. 表二 has no relations:
-    there a blank is proven only by a row that prints a number or a null mark ("/", "—") for every cell.
+    a number the OCR does not see leaves nothing but a blank cell, and no relation tells a missed 0 from
+    a blank. So a cell OCR saw blank stands only on a row that prints a number or a null mark ("/", "—")
+    in every one of its cells: the null mark is then its own.
     """
-    document, fields = context.document, context.fields
-    if not document.ocr_pages:
+    if not context.document.ocr_pages:
         return
-    for relation in relations(context.report.template):
-        blanks = [key for key in relation.keys if fields[key] is None]
-        if not blanks or len(blanks) == len(relation.keys) or not _read_by_ocr(context, relation.keys):
-            continue
-        left, right = _total(fields, relation.left), _total(fields, relation.right)
-        if left == right:
-            continue
-        sources = [source for key in relation.keys if (source := context.cells[key].source)]
-        yield _finding(
-            "ocr.blank",
-            "error",
-            "extraction",
-            f"OCR 识别为空白的 {'、'.join(blanks)} 使勾稽关系 {relation.id} 不成立（{left} ≠ {right}）："
-            "可能漏识了数字，请核对原件",
-            f"{', '.join(blanks)}, blank as OCR read the page, leave relation {relation.id} failing ({left} ≠ {right}):"
-            " OCR may have missed a number there; check the page",
-            blanks,
-            sorted({_line_of(document, source.start) for source in sources}),
-        )
-    if blanks := _unproven_t2_blanks(context):
-        yield _finding(
-            "ocr.blank",
-            "error",
-            "extraction",
-            f"表二的 {'、'.join(blanks)} 在 OCR 识别的页面上为空白，而该行并非每格都印有数字或“/”："
-            "可能漏识了数字，请核对原件",
-            f"{', '.join(blanks)}: blank in 表二 as OCR read the page, on a row that does not print a number or a"
-            " null mark in every cell: OCR may have missed a number there; check the page",
-            blanks,
-        )
+    for table in TABLES:
+        if blanks := _unproven_blanks(context, table):
+            yield _finding(
+                "ocr.blank",
+                "error",
+                "extraction",
+                f"{'、'.join(blanks)} 在 OCR 识别的页面上为空白，而所在行并非每格都印有数字或“/”："
+                "可能漏识了数字，请核对原件",
+                f"{', '.join(blanks)}: blank as OCR read the page, on a row that does not print a number or a null"
+                " mark in every cell: OCR may have missed a number there; check the page",
+                blanks,
+            )
 
 
-def _unproven_t2_blanks(context: Context) -> list[str]:
-    """表二's blank cells, where 表二's numbers were read by OCR, on rows printing fewer pieces than cells."""
-    keys = [key for key in context.fields if key.startswith("t2.")]
+def _unproven_blanks(context: Context, table: str) -> list[str]:
+    """The table's blank cells, where its numbers were read by OCR, on rows printing fewer pieces than cells."""
+    keys = [key for key in context.fields if key.startswith(f"{table}.")]
     if not _read_by_ocr(context, keys):
         return []
     proven: set[str] = set()
-    for row in context.evidence.regions["t2"].rows.values():
+    for row in context.evidence.regions[table].rows.values():
         if len(row.pieces) >= len(row.keys):  # a number or a null mark printed for every cell
             proven.update(row.keys)
     return [key for key in keys if context.fields[key] is None and key not in proven]

@@ -490,12 +490,11 @@ def check_structure(context: Context) -> Iterator[Finding]:
 def check_ocr_confidence(context: Context) -> Iterator[Finding]:
     """`ocr.read` names what OCR read; `ocr.unsure` / `ocr.low_confidence`: each number it read without confidence."""
     document = context.document
-    read: dict[str, float] = {}
-    for key, cell in context.cells.items():
-        if cell.value is not None and cell.source is not None:
-            confidence = document.confidence_at(cell.source.start, cell.source.end)
-            if confidence is not None:
-                read[key] = confidence
+    read = {
+        key: confidence
+        for key, cell in context.cells.items()
+        if cell.value is not None and (confidence := _ocr_confidence(context, key)) is not None
+    }
     if not document.ocr_pages and not read:
         return
     pages = "、".join(str(page) for page in sorted(document.ocr_pages)) or "?"
@@ -562,9 +561,14 @@ def _unproven_blanks(context: Context, table: str) -> list[str]:
 
 
 def _read_by_ocr(context: Context, keys: Iterable[str]) -> bool:
-    """Whether any of the cells' numbers was read by OCR."""
-    sources = (context.cells[key].source for key in keys)
-    return any(s is not None and context.document.confidence_at(s.start, s.end) is not None for s in sources)
+    """Whether any of the cells was read by OCR."""
+    return any(_ocr_confidence(context, key) is not None for key in keys)
+
+
+def _ocr_confidence(context: Context, key: str) -> float | None:
+    """The OCR's confidence in the cell's printed text; None where it was not read by OCR (or has no source)."""
+    source = context.cells[key].source
+    return None if source is None else context.document.confidence_at(source.start, source.end)
 
 
 # Narrative ------------------------------------------------------------------------

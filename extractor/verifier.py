@@ -525,7 +525,7 @@ def check_ocr_confidence(context: Context) -> Iterator[Finding]:
 
 
 def check_ocr_blanks(context: Context) -> Iterator[Finding]:
-    """`ocr.blank`: on a page read by OCR, a blank cell is proven blank only by its row printing every other cell.
+    """`ocr.blank`: on a page read by OCR, a blank cell is proven only by its row printing something in every cell.
 
     A text layer's number that the parse misses stays in the text, where `grounding.unread` finds it;
     a number the OCR does not see leaves nothing but a blank cell, and no relation tells a missed 0 from

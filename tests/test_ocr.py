@@ -405,7 +405,9 @@ def test_a_missed_zero_is_flagged_though_every_relation_holds_with_it_blank() ->
         ("t3.other_handling.no_correction.social", "/", set()),
     ],
 )
-def test_a_blank_is_proven_only_by_its_row_printing_every_other_cell(key: str, printed: str, rules: set[str]) -> None:
+def test_a_blank_is_proven_only_by_its_row_printing_a_number_or_mark_in_every_cell(
+    key: str, printed: str, rules: set[str]
+) -> None:
     """A null mark the OCR read is the cell's own: its row prints a number or a mark in every cell."""
     document, raw = without_number(8, key, instead=printed)
     assert raw.isdigit()

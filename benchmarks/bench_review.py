@@ -8,11 +8,16 @@
    Target: under 50 ms at p95.
 2. Keystrokes and requests to correct the wrong cell and accept the report, in headless Chromium (when the system
    Chromium is installed), against the same two steps typed as `nianbao review decide` commands.
+3. The queue page's work with thousands flagged (`--flagged`, copies of the misread result): the queue, filtered,
+   and the progress counts, as the server lists them from the store's columns. The baseline, measured in the same
+   run, is parsing every flagged result, as the queue did before. Measured last, so that its thousands of results
+   weigh on nothing else.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shutil
 import socket
 import statistics
@@ -24,7 +29,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from extractor import jobs
+from extractor import jobs, review
 from extractor.ingest import read_document
 from extractor.pipeline import reverify
 from extractor.settings import Settings
@@ -148,14 +153,43 @@ def _wait(port: int) -> None:
     raise RuntimeError("review serve did not start")
 
 
+def store_with_flagged(folder: Path, count: int) -> Store:
+    """A store holding `count` flagged documents, each the misread result under another name."""
+    path, result_id, _ = store_with_a_misread(folder)
+    store = Store(path)
+    found = store.result(result_id)
+    assert found is not None
+    for index in range(count - 1):
+        sha = hashlib.sha256(f"bench-{index}".encode()).hexdigest()
+        copy = found[1].model_copy(update={"sha256": sha, "source": f"report-{index}.pdf"})
+        store.save_result(0, "bench-queue", copy, PDF, dump_line(copy), key=sha)
+    return store
+
+
+def queue_times(store: Store, rounds: int) -> tuple[float, float]:
+    """Median milliseconds of (the queue page's listing, parsing every flagged result)."""
+    listing, parsing = [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        review.pending(store, {"rule": "t3"})
+        review.progress(store)
+        listing.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        for _ in store.latest_results("flagged"):
+            pass
+        parsing.append((time.perf_counter() - start) * 1000)
+    return statistics.median(listing), statistics.median(parsing)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edits", type=int, default=200, help="corrections posted for the timing")
     parser.add_argument("--screenshot", type=Path, help="save the corrected report's page here (docs/review.png)")
+    parser.add_argument("--flagged", type=int, default=5000, help="flagged reports in the queue's store")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        (Path(folder) / "timing").mkdir()
-        (Path(folder) / "browser").mkdir()
+        for name in ("timing", "browser", "queue"):
+            (Path(folder) / name).mkdir()
         store, result_id, right = store_with_a_misread(Path(folder) / "timing")
         baseline = ingest_times(20)
         edits = reverify_times(store, result_id, right, args.edits)
@@ -169,11 +203,16 @@ def main() -> None:
         cli = cli_keystrokes(result_id, right)
         if cost is None:
             print("reviewer's cost: skipped (needs a Chromium browser: apt-get install chromium)")
-            return
-        keys, requests = cost
-        print(f"reviewer's cost to fix one wrong cell and accept, in Chromium: {keys} keystrokes, {requests} requests")
-        print(f"  baseline, the same by `nianbao review decide`: {cli} keystrokes, 2 commands")
-        print(f"  ratio: {keys / cli:.3f} of the keystrokes")
+        else:
+            keys, requests = cost
+            print(f"reviewer's cost to fix one wrong cell and accept, in Chromium: {keys} keystrokes,", end=" ")
+            print(f"{requests} requests")
+            print(f"  baseline, the same by `nianbao review decide`: {cli} keystrokes, 2 commands")
+            print(f"  ratio: {keys / cli:.3f} of the keystrokes")
+        listing, parsing = queue_times(store_with_flagged(Path(folder) / "queue", args.flagged), 5)
+        print(f"the queue page with {args.flagged} flagged (filtered by rule, with its progress counts):")
+        print(f"  {listing:.0f} ms median; baseline, parsing every flagged result: {parsing:.0f} ms")
+        print(f"  ratio: {listing / parsing:.3f} of the baseline")
 
 
 def _met(p95: float) -> str:

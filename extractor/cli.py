@@ -918,7 +918,7 @@ def review_list(
     queue = review.queue(Store(settings.store, readonly=True))
     table = Table("id", "source", "errors", "warnings", "reasons", box=box.SIMPLE, title=f"{len(queue)} flagged")
     for item in queue[:limit]:
-        table.add_row(str(item.result_id), item.result.source, str(item.errors), str(item.warnings), item.reasons)
+        table.add_row(str(item.result_id), item.source, str(item.errors), str(item.warnings), item.reasons)
     err.print(table)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from extractor.document import Document, IngestError
@@ -39,22 +40,33 @@ _CONTEXT = 1  # source lines shown either side of a finding's line
 
 @dataclass
 class Item:
+    """A flagged report as the queue lists it, from the store's summary; its whole result is read on first use."""
+
     result_id: int
     path: str
-    result: Result
+    source: str
+    organ: str | None
+    year: int | None
+    template: str | None
+    findings: list[tuple[str, str]]  # (rule, severity), in the result's order
+    store: Store = field(repr=False, compare=False)
+
+    @cached_property
+    def result(self) -> Result:
+        return stored_result(self.store, self.result_id)[1]
 
     @property
     def errors(self) -> int:
-        return sum(f.severity == "error" for f in self.result.findings)
+        return sum(severity == "error" for _, severity in self.findings)
 
     @property
     def warnings(self) -> int:
-        return sum(f.severity == "warning" for f in self.result.findings)
+        return sum(severity == "warning" for _, severity in self.findings)
 
     @property
     def reasons(self) -> str:
         """The rules behind the errors, most frequent first: "grounding.unread ×3, t3.row_total.new"."""
-        counts = Counter(f.rule for f in self.result.findings if f.severity == "error")
+        counts = Counter(rule for rule, severity in self.findings if severity == "error")
         return ", ".join(f"{rule} ×{n}" if n > 1 else rule for rule, n in counts.most_common(4))
 
     def with_source_lines(self) -> list[tuple[Finding, list[tuple[int, str]]]]:
@@ -78,13 +90,13 @@ class Item:
 
 def queue(store: Store) -> list[Item]:
     """Flagged reports (their newest results), most errors first."""
-    items = [Item(result_id, path, result) for result_id, path, result in store.latest_results("flagged")]
+    items = [Item(*summary, store=store) for summary in store.latest_summaries("flagged")]
     return sorted(items, key=lambda item: (-item.errors, -item.warnings, item.result_id))
 
 
 def item(store: Store, result_id: int) -> Item | None:
-    found = store.result(result_id)
-    return Item(result_id, *found) if found else None
+    found = store.summary(result_id)
+    return Item(*found, store=store) if found else None
 
 
 # (header, kind, width in Excel): the queue's columns, the last four left empty for the reviewer.
@@ -120,9 +132,9 @@ def rows(store: Store) -> Iterator[Row]:
             context = "\n".join(f"{n}: {text}" for n, text in lines)
             yield [
                 entry.result_id,
-                entry.result.source,
-                entry.result.organ,
-                entry.result.year,
+                entry.source,
+                entry.organ,
+                entry.year,
                 finding.severity,
                 finding.rule,
                 finding.blame,
@@ -316,13 +328,12 @@ def format_of(source: str) -> str:
 def matches(entry: Item, wanted: dict[str, str]) -> bool:
     """`entry` passes every non-empty filter: organ (a part of its name), year, template, rule (a part of a
     finding's rule id) and format (the file's suffix)."""
-    result = entry.result
     checks = {
-        "organ": lambda text: text in (result.organ or ""),
-        "year": lambda text: str(result.year) == text,
-        "template": lambda text: result.template == text,
-        "rule": lambda text: any(text in finding.rule for finding in result.findings),
-        "format": lambda text: format_of(result.source) == text.lower().lstrip("."),
+        "organ": lambda text: text in (entry.organ or ""),
+        "year": lambda text: str(entry.year) == text,
+        "template": lambda text: entry.template == text,
+        "rule": lambda text: any(text in rule for rule, _ in entry.findings),
+        "format": lambda text: format_of(entry.source) == text.lower().lstrip("."),
     }
     return all(checks[name](text) for name, text in wanted.items() if text and name in checks)
 
@@ -336,5 +347,5 @@ def pending(store: Store, wanted: dict[str, str] | None = None) -> list[Item]:
 
 def progress(store: Store) -> tuple[int, int]:
     """(reviewed, left): documents a person accepted, corrected or rejected, and flagged ones still waiting."""
-    done = sum(1 for _ in store.latest_results("reviewed")) + sum(1 for _ in store.latest_results("rejected"))
-    return done, sum(1 for _ in store.latest_results("flagged"))
+    counts = store.latest_counts()
+    return counts.get("reviewed", 0) + counts.get("rejected", 0), counts.get("flagged", 0)

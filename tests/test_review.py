@@ -55,6 +55,34 @@ def test_the_queue_holds_flagged_reports_worst_first(store: Path) -> None:
     assert listed.exit_code == 0 and "cut-off-2021.txt" in listed.output
 
 
+def test_the_queue_lists_each_report_as_its_stored_result_says(store: Path) -> None:
+    for item in review.queue(Store(store)):
+        result = item.result  # read only now, from the store
+        assert (item.source, item.organ, item.year, item.template) == (
+            result.source,
+            result.organ,
+            result.year,
+            result.template,
+        )
+        assert item.findings == [(finding.rule, finding.severity) for finding in result.findings]
+
+
+def test_the_queue_and_its_progress_open_without_parsing_a_single_result(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bulk run leaves thousands flagged: listing them parsed every stored result, seconds per page."""
+
+    def parse(line: str) -> None:
+        raise AssertionError("a stored result was parsed")
+
+    monkeypatch.setattr("extractor.store.load_line", parse)
+    opened = Store(store)
+    assert [item.source for item in review.pending(opened, {"rule": "row_total"})] == ["bad-totals-2019.txt"]
+    assert review.progress(opened) == (0, 4)
+    with pytest.raises(AssertionError, match="parsed"):
+        _ = review.queue(opened)[0].result  # the whole result, once a person opens the report
+
+
 def test_show_puts_each_finding_beside_its_source_lines(store: Path) -> None:
     bad = next(item for item in review.queue(Store(store)) if item.result.source == "bad-totals-2019.txt")
     shown = dict((f.rule, lines) for f, lines in bad.with_source_lines())
@@ -143,7 +171,10 @@ def rewrite(store: Path, result_id: int, **update: object) -> None:
     with closing(sqlite3.connect(store)) as db, db:
         [line] = db.execute("SELECT result FROM results WHERE id = ?", (result_id,)).fetchone()
         result = load_line(line).model_copy(update=update)
-        db.execute("UPDATE results SET result = ? WHERE id = ?", (dump_line(result), result_id))
+        db.execute(  # the columns the queue lists it by too, as the store writes them with the result
+            "UPDATE results SET result = ?, source = ?, organ = ?, year = ? WHERE id = ?",
+            (dump_line(result), result.source, result.organ, result.year, result_id),
+        )
 
 
 def test_the_exported_queue_never_holds_a_formula(store: Path, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from extractor.ingest import read_document
 from extractor.pipeline import reverify
 from extractor.relations import relations
 from extractor.resolver import ground
-from extractor.store import Store
+from extractor.store import ResultSummary, Store
 from extractor.values import out_of_bounds, read_cell
 from schemas.flat import Value, cell_types, contract
 from schemas.report import Amount, Provenance
@@ -39,16 +39,9 @@ _CONTEXT = 1  # source lines shown either side of a finding's line
 
 
 @dataclass
-class Item:
+class Item(ResultSummary):
     """A flagged report as the queue lists it, from the store's summary; its whole result is read on first use."""
 
-    result_id: int
-    path: str
-    source: str
-    organ: str | None
-    year: int | None
-    template: str | None
-    findings: list[tuple[str, str]]  # (rule, severity), in the result's order
     store: Store = field(repr=False, compare=False)
 
     @cached_property
@@ -90,13 +83,13 @@ class Item:
 
 def queue(store: Store) -> list[Item]:
     """Flagged reports (their newest results), most errors first."""
-    items = [Item(*summary, store=store) for summary in store.latest_summaries("flagged")]
+    items = [Item(**vars(summary), store=store) for summary in store.latest_summaries("flagged")]
     return sorted(items, key=lambda item: (-item.errors, -item.warnings, item.result_id))
 
 
 def item(store: Store, result_id: int) -> Item | None:
     found = store.summary(result_id)
-    return Item(*found, store=store) if found else None
+    return Item(**vars(found), store=store) if found else None
 
 
 # (header, kind, width in Excel): the queue's columns, the last four left empty for the reviewer.

@@ -29,9 +29,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from extractor.errors import NianbaoError
 from schemas.result import Result, load_line
@@ -588,7 +589,10 @@ class Store:
                 parameters,
             ):
                 findings[result_id].append((rule, severity))
-        return [ResultSummary._make((*row, findings[row[0]])) for row in rows]
+        return [
+            ResultSummary(result_id, path, source, organ, year, template, findings[result_id])
+            for result_id, path, source, organ, year, template in rows
+        ]
 
     def result(self, result_id: int) -> tuple[str, Result] | None:
         with self._errors():
@@ -740,7 +744,8 @@ _STANDING = (
 )
 
 
-class ResultSummary(NamedTuple):
+@dataclass
+class ResultSummary:
     """What a list of results shows of one, read from the store's columns without parsing the result."""
 
     result_id: int

@@ -584,7 +584,7 @@ class Store:
             ).fetchall()
             findings: dict[int, list[tuple[str, str]]] = {row[0]: [] for row in rows}
             for result_id, rule, severity in self.connection.execute(
-                f"SELECT f.result_id, f.rule, f.severity FROM findings f JOIN ({'SELECT r.id ' + found}) k"
+                f"SELECT f.result_id, f.rule, f.severity FROM findings f JOIN (SELECT r.id {found}) k"
                 " ON k.id = f.result_id ORDER BY f.rowid",
                 parameters,
             ):

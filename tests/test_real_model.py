@@ -103,7 +103,7 @@ def test_a_real_model_is_reasked_and_ends_flagged_never_verified_wrong(llama_ser
         "-o",
         str(out),
     ]
-    # The model babbles to max_tokens; at the 15 tokens/s of two busy cores, 2048 of them outlast the default
+    # The model babbles to max_tokens; at the 15 tokens/s of the server's default one thread, 2048 outlast the default
     # 120 s request timeout, and every retry of a timed-out call then times out too, until the deadline
     # ends the report in round 1. Short answers, and time enough for every call to end, let round 2 happen.
     limits = {"NIANBAO_MAX_TOKENS": "512", "NIANBAO_TIMEOUT": "300", "NIANBAO_DEADLINE": "1800"}

@@ -336,7 +336,7 @@ def extract(
     llm = llm_for(settings)
     if llm is not None and not quiet:
         llm.observers.append(_show_call)
-    with _open_output(output) as out:
+    with _open_output(output) as out, jobs.settled_heap():
         results = _write((_extract_one(item, llm) for item in files), out)
     if not quiet and llm is not None:
         _print_usage(results)

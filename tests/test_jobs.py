@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import hashlib
 import json
 import os
@@ -19,8 +20,9 @@ from helpers import FULL_2021, minimal_pdf, verified_reports
 from scripted_server import GoldAnswerer, ScriptedServer
 from typer.testing import CliRunner
 
-from extractor import jobs
+from extractor import cli, jobs
 from extractor.cli import app
+from extractor.inference import LLM
 from extractor.pipeline import failed
 from extractor.settings import Settings
 from extractor.store import Store
@@ -291,3 +293,31 @@ def test_a_symlink_loop_is_named_as_one(tmp_path: Path) -> None:
     rows = rows_by_source(store)
     assert rows["loop.txt"][-1]["error"] == "symlink loop" and len(rows["loop.txt"]) == 1
     assert rows["dangling.txt"][0]["error"] == "broken symlink"
+
+
+def test_a_batch_leaves_the_objects_alive_at_its_start_out_of_garbage_collections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Modules and settings live to the end of a batch: collections during it walk only what its reports allocate.
+    The workers of `run` are forked with them left out; after the batch they are collected as before."""
+    before = gc.get_freeze_count()
+    left_out: list[int] = []
+    real_extract, real_start_pool = cli.extract_safely, jobs._start_pool
+
+    def extracting(path: Path, llm: LLM | None) -> Result:
+        left_out.append(gc.get_freeze_count())
+        return real_extract(path, llm)
+
+    def starting_pool(settings: Settings, workers: int | None) -> object:
+        left_out.append(gc.get_freeze_count())
+        return real_start_pool(settings, workers)
+
+    monkeypatch.setattr(cli, "extract_safely", extracting)
+    monkeypatch.setattr(jobs, "_start_pool", starting_pool)
+    paths = [str(path) for path in verified_reports(tmp_path / "reports", 2)]
+    assert CliRunner().invoke(app, ["extract", *paths, "-q"]).exit_code == 0
+    assert gc.get_freeze_count() == before
+    store = str(tmp_path / "store.db")
+    assert CliRunner().invoke(app, ["run", *paths, "--store", store, "--quiet"]).exit_code == 0
+    assert gc.get_freeze_count() == before
+    assert len(left_out) == 3 and all(count > before + 10_000 for count in left_out)

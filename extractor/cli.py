@@ -591,10 +591,11 @@ eval_app.callback(invoke_without_command=True)(_guarded(evaluate))
 def _extract_and_score(golds: list[Gold], folder: Path, settings: Settings) -> Scorecard:
     llm = llm_for(settings)
     results, seconds = {}, {}
-    for gold in golds:
-        began = time.perf_counter()
-        results[gold.source] = extract_safely(folder / gold.source, llm)
-        seconds[gold.source] = time.perf_counter() - began
+    with jobs.settled_heap():
+        for gold in golds:
+            began = time.perf_counter()
+            results[gold.source] = extract_safely(folder / gold.source, llm)
+            seconds[gold.source] = time.perf_counter() - began
     return score(golds, results, seconds)
 
 

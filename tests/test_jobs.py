@@ -298,8 +298,9 @@ def test_a_symlink_loop_is_named_as_one(tmp_path: Path) -> None:
 def test_a_batch_leaves_the_objects_alive_at_its_start_out_of_garbage_collections(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Modules and settings live to the end of a batch: collections during it walk only what its reports allocate.
-    The workers of `run` are forked with them left out; after the batch they are collected as before."""
+    """Modules and settings live to the end of a batch (`extract`, `run`, `eval`): collections during it walk only
+    what its reports allocate. The workers of `run` are forked with them left out; after the batch they are
+    collected as before."""
     before = gc.get_freeze_count()
     left_out: list[int] = []
     real_extract, real_start_pool = cli.extract_safely, jobs._start_pool
@@ -320,4 +321,7 @@ def test_a_batch_leaves_the_objects_alive_at_its_start_out_of_garbage_collection
     store = str(tmp_path / "store.db")
     assert CliRunner().invoke(app, ["run", *paths, "--store", store, "--quiet"]).exit_code == 0
     assert gc.get_freeze_count() == before
-    assert len(left_out) == 3 and all(count > before + 10_000 for count in left_out)
+    gold = ["--gold", str(ROOT / "eval" / "gold"), "--sources", str(CORPUS), "--no-keep", "--json"]
+    assert CliRunner().invoke(app, ["eval", *gold]).exit_code == 0
+    assert gc.get_freeze_count() == before
+    assert len(left_out) == 3 + 8 and all(count > before + 10_000 for count in left_out)

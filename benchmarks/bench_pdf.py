@@ -19,6 +19,10 @@ The PDFs: the real report of the corpus (huaian-szf-2024.pdf) and reports drawn 
 pages, running headers). Figures are pages per second (the median round) and ratios against
 pdfplumber measured in the same run. The process is pinned to one CPU.
 
+Then, for each set, where a report's time goes: the steps of `extract_file` (read, parse, verify, the result
+with its provenance) timed apart, beside pdfplumber and pdfium's floor on the same report, and how the floor
+with parse, verify and result compares with what 10x pdfplumber would leave for the whole path.
+
 At the end, if benchmarks/bench_pdf_ocr.py is there, its `ocr_section()` prints OCR seconds per
 page and field accuracy on the scanned renderings.
 """
@@ -35,6 +39,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT / "eval"))
@@ -45,10 +50,13 @@ import pypdfium2 as pdfium  # noqa: E402
 import pypdfium2.raw as pdfium_c  # noqa: E402
 
 from extractor import evidence, layout, parser  # noqa: E402
+from extractor.ingest import read_document  # noqa: E402
 from extractor.jobs import settled_heap  # noqa: E402
-from extractor.pipeline import extract_file  # noqa: E402
+from extractor.pipeline import extract_file, to_result  # noqa: E402
+from extractor.verifier import verify  # noqa: E402
 
 REAL = ROOT / "eval" / "corpus" / "huaian-szf-2024.pdf"
+T = TypeVar("T")
 
 
 def pdfplumber_read(path: Path) -> None:
@@ -140,6 +148,47 @@ def measure(sets: dict[str, list[Path]], rounds: int) -> dict[str, dict[str, flo
     }
 
 
+def stage_times(paths: list[Path], rounds: int) -> dict[str, float]:
+    """Milliseconds a report (the median round) of pdfplumber, pdfium's floor, and each step of `extract_file`."""
+    steps = ("pdfplumber", "pdfium floor", "read", "parse", "verify", "result")
+    seconds: dict[str, list[float]] = {step: [] for step in steps}
+    for _ in range(rounds):
+        gc.collect()
+        spent = dict.fromkeys(steps, 0.0)
+        for path in paths:
+            forget_documents()
+            _timed(spent, "pdfplumber", pdfplumber_read, path)
+            _timed(spent, "pdfium floor", pdfium_read, path)
+            document = _timed(spent, "read", read_document, path)
+            report = _timed(spent, "parse", parser.parse, document)
+            findings = _timed(spent, "verify", verify, report, document)
+            _timed(spent, "result", to_result, report, document, findings)
+        for step in steps:
+            seconds[step].append(spent[step])
+    return {step: statistics.median(values) * 1000 / len(paths) for step, values in seconds.items()}
+
+
+def _timed(spent: dict[str, float], step: str, work: Callable[..., T], *args: Any) -> T:
+    started = time.perf_counter()
+    value = work(*args)
+    spent[step] += time.perf_counter() - started
+    return value
+
+
+def report_stages(ms: dict[str, float], set_name: str) -> None:
+    """Where a report's time goes, and what 10x pdfplumber would leave for it."""
+    budget = ms["pdfplumber"] / 10
+    ours = ms["read"] + ms["parse"] + ms["verify"] + ms["result"]
+    unavoidable = ms["pdfium floor"] + ms["parse"] + ms["verify"] + ms["result"]
+    print(f"{set_name}, ms a report (median round):")
+    print(f"  pdfplumber {ms['pdfplumber']:.1f}: 10x pdfplumber leaves {budget:.1f}")
+    print(
+        f"  nianbao {ours:.1f}: read {ms['read']:.1f} (pdfium's floor {ms['pdfium floor']:.1f}),"
+        f" parse {ms['parse']:.1f}, verify {ms['verify']:.1f}, result {ms['result']:.1f}"
+    )
+    print(f"  pdfium's floor + parse + verify + result: {unavoidable:.1f}, {unavoidable / budget:.2f}x what 10x leaves")
+
+
 def report(rates: dict[str, dict[str, float]], sets: dict[str, list[Path]]) -> None:
     baseline_name = next(iter(READERS))
     for set_name, by_reader in rates.items():
@@ -164,7 +213,11 @@ def main() -> None:
         print(f"one core, {args.rounds} rounds, median round\n")
         with settled_heap():
             rates = measure(sets, args.rounds)
+            stages = {set_name: stage_times(paths, args.rounds) for set_name, paths in sets.items()}
         report(rates, sets)
+        for set_name, ms in stages.items():
+            print()
+            report_stages(ms, set_name)
     ocr_bench = Path(__file__).with_name("bench_pdf_ocr.py")
     if ocr_bench.exists():
         spec = importlib.util.spec_from_file_location("bench_pdf_ocr", ocr_bench)

@@ -507,7 +507,7 @@ def verify(
     by_name = {path.name: path for path in expand(sources) if isinstance(path, Path)}
     _check_output(output, [results_file, *by_name.values()], "-o")
     lines = _read_lines(results_file)
-    with _open_output(output) as out:
+    with _open_output(output) as out, jobs.settled_heap():
         rechecked = _write((_reverify_line(line, by_name) for line in lines), out)
     raise typer.Exit(_summary(rechecked, quiet))
 

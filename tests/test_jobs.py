@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from extractor import cli, jobs
 from extractor.cli import app
+from extractor.document import Document
 from extractor.inference import LLM
 from extractor.pipeline import failed
 from extractor.settings import Settings
@@ -298,12 +299,12 @@ def test_a_symlink_loop_is_named_as_one(tmp_path: Path) -> None:
 def test_a_batch_leaves_the_objects_alive_at_its_start_out_of_garbage_collections(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Modules and settings live to the end of a batch (`extract`, `run`, `eval`): collections during it walk only
-    what its reports allocate. The workers of `run` are forked with them left out; after the batch they are
-    collected as before."""
+    """Modules and settings live to the end of a batch (`extract`, `verify`, `run`, `eval`): collections during it
+    walk only what its reports allocate. The workers of `run` are forked with them left out; after the batch they
+    are collected as before."""
     before = gc.get_freeze_count()
     left_out: list[int] = []
-    real_extract, real_start_pool = cli.extract_safely, jobs._start_pool
+    real_extract, real_start_pool, real_reverify = cli.extract_safely, jobs._start_pool, cli.reverify
 
     def extracting(path: Path, llm: LLM | None) -> Result:
         left_out.append(gc.get_freeze_count())
@@ -313,10 +314,18 @@ def test_a_batch_leaves_the_objects_alive_at_its_start_out_of_garbage_collection
         left_out.append(gc.get_freeze_count())
         return real_start_pool(settings, workers)
 
+    def reverifying(result: Result, document: Document) -> Result:
+        left_out.append(gc.get_freeze_count())
+        return real_reverify(result, document)
+
     monkeypatch.setattr(cli, "extract_safely", extracting)
     monkeypatch.setattr(jobs, "_start_pool", starting_pool)
+    monkeypatch.setattr(cli, "reverify", reverifying)
     paths = [str(path) for path in verified_reports(tmp_path / "reports", 2)]
-    assert CliRunner().invoke(app, ["extract", *paths, "-q"]).exit_code == 0
+    extracted = str(tmp_path / "results.jsonl")
+    assert CliRunner().invoke(app, ["extract", *paths, "-q", "-o", extracted]).exit_code == 0
+    assert gc.get_freeze_count() == before
+    assert CliRunner().invoke(app, ["verify", extracted, "--sources", str(tmp_path / "reports"), "-q"]).exit_code == 0
     assert gc.get_freeze_count() == before
     store = str(tmp_path / "store.db")
     assert CliRunner().invoke(app, ["run", *paths, "--store", store, "--quiet"]).exit_code == 0
@@ -324,4 +333,4 @@ def test_a_batch_leaves_the_objects_alive_at_its_start_out_of_garbage_collection
     gold = ["--gold", str(ROOT / "eval" / "gold"), "--sources", str(CORPUS), "--no-keep", "--json"]
     assert CliRunner().invoke(app, ["eval", *gold]).exit_code == 0
     assert gc.get_freeze_count() == before
-    assert len(left_out) == 3 + 8 and all(count > before + 10_000 for count in left_out)
+    assert len(left_out) == 2 + 2 + 1 + 8 and all(count > before + 10_000 for count in left_out)

@@ -183,27 +183,30 @@ def run(
     """
     settings = settings.model_copy(update={"store": store.path})  # workers log LLM calls to this same store
     version = extraction_version(settings)
-    with store.exclusive(), settled_heap():
-        pool = _start_pool(settings, workers)  # forked before the caller's progress display starts its thread
-        try:
-            tally = Tally()
-            planned = plan(files, store.finished(version), tally)
-            on_planned(len(planned.todo) + len(planned.unread), tally)
-            run_id = store.start_run(version, settings.model_dump(mode="json"))
-            unread = ((path, key, dump_line(failed(path.name, problem))) for path, key, problem in planned.unread)
-            for path, key, line in chain(unread, pool.results(planned.todo)):
-                result = load_line(line)
-                if not key.startswith("unread:") and result.sha256 != key:
-                    result = result.model_copy(update={"sha256": key})  # a failed read's result gets its hash too
-                    line = dump_line(result)
-                store.save_result(run_id, version, result, path, line, key)
-                tally.count(result)
-                on_result(result)
-            store.finish_run(run_id, tally.done)
-        except BaseException:
-            pool.close(abort=True)  # a full disk, ^C: end the workers now, what they hold is lost anyway
-            raise
-        pool.close()
+    with store.exclusive():
+        if settings.chosen_backend != "rules":
+            _warm_up(settings)  # before the heap is settled, so what it imports is left out of collections too
+        with settled_heap():
+            pool = _start_pool(settings, workers)  # forked before the caller's progress display starts its thread
+            try:
+                tally = Tally()
+                planned = plan(files, store.finished(version), tally)
+                on_planned(len(planned.todo) + len(planned.unread), tally)
+                run_id = store.start_run(version, settings.model_dump(mode="json"))
+                unread = ((path, key, dump_line(failed(path.name, problem))) for path, key, problem in planned.unread)
+                for path, key, line in chain(unread, pool.results(planned.todo)):
+                    result = load_line(line)
+                    if not key.startswith("unread:") and result.sha256 != key:
+                        result = result.model_copy(update={"sha256": key})  # a failed read's result gets its hash too
+                        line = dump_line(result)
+                    store.save_result(run_id, version, result, path, line, key)
+                    tally.count(result)
+                    on_result(result)
+                store.finish_run(run_id, tally.done)
+            except BaseException:
+                pool.close(abort=True)  # a full disk, ^C: end the workers now, what they hold is lost anyway
+                raise
+            pool.close()
     return tally
 
 
@@ -237,7 +240,6 @@ def _start_pool(settings: Settings, workers: int | None) -> _Pool:
         total = max(1, settings.concurrency)
         processes = min(total, workers or max(cores, -(-total // _THREADS_PER_PROCESS)))
         threads = [total // processes + (number < total % processes) for number in range(processes)]
-        _warm_up(settings)
     return _Pool(threads, settings.model_dump(mode="json"))
 
 
